@@ -1,0 +1,33 @@
+# The two commands: `make run` and `make test`. Everything else is a step they share.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install assets migrate seed bench clean
+
+run: install assets migrate seed
+	$(BIN)/community serve --host 127.0.0.1 --port 5000
+
+test: install assets
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+assets:
+
+migrate: install
+	$(BIN)/community db upgrade
+
+seed: migrate
+	$(BIN)/community seed --demo
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache

@@ -1,0 +1,98 @@
+"""The community app: create_app() builds a configured Flask application."""
+
+import os
+from pathlib import Path
+
+from flask import Flask, g, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Cookies are marked Secure whenever the request itself came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        forced = super().get_cookie_secure(app)
+        return forced or (has_request_context() and request.is_secure)
+
+
+def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=instance_path or os.environ.get("COMMUNITY_INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    config.load(app, overrides)
+    if app.config["TRUST_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    app.session_interface = _SessionInterface()
+
+    configure_extensions(app)
+    configure_blueprints(app)
+    configure_responses(app)
+    return app
+
+
+def configure_extensions(app: Flask) -> None:
+    from .extensions import csrf, db, limiter, login_manager, socketio
+    from .realtime import handlers  # noqa: F401  (registers the socket event handlers)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["REDIS_URL"],
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or None,
+    )
+    from . import auth
+
+    auth.configure(login_manager)
+
+
+def configure_blueprints(app: Flask) -> None:
+    from . import api, web
+    from .errors import register_error_handlers
+
+    web.register(app)
+    api.register(app)
+    register_error_handlers(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def configure_responses(app: Flask) -> None:
+    from .queries.site import site_settings
+
+    @app.context_processor
+    def brand():
+        if "site" not in g:
+            g.site = site_settings()
+        return {"site": g.site}
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

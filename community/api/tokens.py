@@ -1,0 +1,39 @@
+"""API tokens for integrations: issue with a login and password, revoke the current one."""
+
+from flask import current_app, g, jsonify
+from flask_login import current_user
+
+from ..errors import NotAuthenticated
+from ..extensions import limiter
+from ..services import accounts
+from . import bp
+from .io import documented, parse
+from .schemas import TokenIn, TokenOut
+
+
+def _failed(response) -> bool:
+    return response.status_code != 201
+
+
+@bp.post("/tokens")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], deduct_when=_failed)
+@documented("Exchange a login and password for an API token", body=TokenIn,
+            responses={201: TokenOut})
+def create():
+    data = parse(TokenIn)
+    user = accounts.authenticate(data.login, data.password)
+    if user is None or not user.is_active:
+        raise NotAuthenticated("Wrong login or password.")
+    token, secret = accounts.issue_token(user, data.name, data.scopes)
+    return jsonify(token=secret, name=token.name, scopes=token.scopes), 201
+
+
+@bp.delete("/tokens/current")
+@documented("Revoke the token this request is made with", auth="token",
+            responses={204: "Revoked"})
+def revoke_current():
+    token = g.get("api_token")
+    if token is None:
+        raise NotAuthenticated("Send the token to revoke as a Bearer token.")
+    accounts.revoke_token(current_user, token)
+    return "", 204

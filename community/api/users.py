@@ -1,0 +1,41 @@
+"""Members: register, who am I, a member's public profile."""
+
+from flask import jsonify
+from flask_login import current_user
+
+from .. import serializers
+from ..errors import NotAuthenticated
+from ..services import accounts
+from . import bp
+from .io import documented, parse
+from .schemas import RegisterIn, RoleIn, UserOut
+
+
+@bp.post("/users")
+@documented("Register a member account", body=RegisterIn, responses={201: UserOut})
+def register():
+    data = parse(RegisterIn)
+    user = accounts.register_user(data.username, data.email, data.password)
+    return jsonify(serializers.user(user, viewer=user)), 201
+
+
+@bp.get("/me")
+@documented("The member making the request", auth="member", responses={200: UserOut})
+def me():
+    if not current_user.is_authenticated:
+        raise NotAuthenticated("Log in or send an API token.")
+    return jsonify(serializers.user(current_user, viewer=current_user))
+
+
+@bp.get("/users/<username>")
+@documented("A member's public profile", responses={200: UserOut})
+def show(username: str):
+    return jsonify(serializers.user(accounts.get_user(username), viewer=current_user))
+
+
+@bp.put("/users/<username>/role")
+@documented("Give a member another role", auth="admin", body=RoleIn, responses={200: UserOut})
+def set_role(username: str):
+    data = parse(RoleIn)
+    user = accounts.set_role(current_user, accounts.get_user(username), data.role)
+    return jsonify(serializers.user(user, viewer=current_user))

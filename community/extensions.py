@@ -1,0 +1,76 @@
+"""Extensions, created unbound and bound to an app in create_app()."""
+
+from contextvars import ContextVar
+
+from flask import Flask, has_app_context
+from flask.globals import app_ctx
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_socketio import SocketIO
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+
+# True while a service's unit of work runs (see services.unit); SQLite then opens its
+# transaction with BEGIN IMMEDIATE so concurrent writers queue on busy_timeout instead of
+# failing to upgrade a read snapshot.
+writing: ContextVar[bool] = ContextVar("writing", default=False)
+
+
+def _session_scope() -> int:
+    # One session per app context: a request, a CLI command or a socket event.
+    return id(app_ctx._get_current_object()) if has_app_context() else 0
+
+
+class Database:
+    """The engine and the context-scoped session every service and query uses."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.session: scoped_session[Session] = scoped_session(
+            sessionmaker(expire_on_commit=False), scopefunc=_session_scope
+        )
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(app.config["DATABASE_URL"])
+        self.session.configure(bind=self.engine)
+        app.extensions["database"] = self
+        app.teardown_appcontext(self._remove_session)
+
+    def _remove_session(self, exc: BaseException | None) -> None:
+        # Anything not committed by a service is discarded here.
+        self.session.remove()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for SQLite (WAL, foreign keys on) or PostgreSQL (pooled, pre-ping)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # pysqlite's own BEGIN handling is off; _sqlite_begin emits it instead.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing.get() else "BEGIN")
+
+
+db = Database()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address)
+socketio = SocketIO()

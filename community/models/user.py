@@ -1,0 +1,87 @@
+"""Members, their roles and trust levels, and the API tokens they hold."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, Timestamped, utcnow
+
+
+class Role(enum.StrEnum):
+    MEMBER = "member"
+    MODERATOR = "moderator"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
+class User(Timestamped, Base):
+    __tablename__ = "user"
+    __table_args__ = (CheckConstraint("trust_level BETWEEN 0 AND 4", name="trust_level_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(30))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(60), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    role: Mapped[str] = mapped_column(
+        String(16), default=Role.MEMBER, server_default=Role.MEMBER.value
+    )
+    trust_level: Mapped[int] = mapped_column(default=0, server_default="0")
+    suspended_until: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+
+    tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    def has_role(self, role: Role) -> bool:
+        return Role(self.role).rank >= role.rank
+
+    def is_suspended(self, now: datetime | None = None) -> bool:
+        return self.suspended_until is not None and self.suspended_until > (now or utcnow())
+
+    # Flask-Login protocol
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_suspended()
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+# Usernames are shown as typed but unique whatever their case.
+Index("uq_user_username_lower", func.lower(User.username), unique=True)
+
+
+class ApiToken(Timestamped, Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # sha256 of the secret: the secret itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(100), default="read write")
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None

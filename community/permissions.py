@@ -1,0 +1,95 @@
+"""May this user do this to that? The one place every route and service asks."""
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_login import AnonymousUserMixin
+
+from .errors import Forbidden, NotAuthenticated
+from .models import Role
+
+
+class Anonymous(AnonymousUserMixin):
+    """The visitor: reads public content, can do nothing else."""
+
+    id = None
+    username = None
+    role = None
+    trust_level = 0
+
+    def has_role(self, role: Role) -> bool:
+        return False
+
+    def is_suspended(self, now=None) -> bool:
+        return False
+
+
+Rule = Callable[[Any, Any], bool]
+_RULES: dict[str, Rule] = {}
+
+
+def rule(action: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        _RULES[action] = fn
+        return fn
+
+    return register
+
+
+def can(user, action: str, target: Any = None) -> bool:
+    """Whether `user` (a User or Anonymous) may do `action` to `target`."""
+    if not user.is_authenticated:
+        return action in _ANONYMOUS_ACTIONS and _RULES[action](user, target)
+    if user.is_suspended():
+        return action in _READ_ACTIONS and _RULES[action](user, target)
+    return _RULES[action](user, target)
+
+
+def require(user, action: str, target: Any = None) -> None:
+    """Raise NotAuthenticated/Forbidden unless `user` may do `action` to `target`."""
+    if can(user, action, target):
+        return
+    if not user.is_authenticated:
+        raise NotAuthenticated("Please log in first.")
+    if user.is_suspended():
+        raise Forbidden("Your account is suspended.")
+    raise Forbidden("You are not allowed to do that.")
+
+
+# --- accounts -------------------------------------------------------------------------
+
+@rule("edit_profile")
+def _edit_profile(user, target) -> bool:
+    return target is not None and (user.id == target.id or user.has_role(Role.ADMIN))
+
+
+@rule("set_role")
+def _set_role(user, target) -> bool:
+    return user.has_role(Role.ADMIN)
+
+
+@rule("manage_own_tokens")
+def _manage_own_tokens(user, target) -> bool:
+    return True
+
+
+# --- site-wide powers -----------------------------------------------------------------
+
+@rule("moderate")
+def _moderate(user, target) -> bool:
+    return user.has_role(Role.MODERATOR)
+
+
+@rule("act_as_staff")
+def _act_as_staff(user, target) -> bool:
+    return user.has_role(Role.STAFF)
+
+
+@rule("administer")
+def _administer(user, target) -> bool:
+    return user.has_role(Role.ADMIN)
+
+
+# Actions a visitor may take, and those left to a suspended member.
+_ANONYMOUS_ACTIONS: set[str] = set()
+_READ_ACTIONS: set[str] = set()

@@ -1,0 +1,1 @@
+"""Socket.IO: connection auth and rooms (handlers), and the after-commit publisher."""

@@ -1,0 +1,165 @@
+"""Accounts: registering, signing in, profiles, passwords, roles and API tokens."""
+
+import re
+
+from sqlalchemy import func, select
+
+from .. import permissions
+from ..errors import Conflict, NotFound, ValidationError
+from ..extensions import db
+from ..models import ApiToken, Role, User, utcnow
+from ..security import hash_password, hash_token, new_token, verify_password
+from .unit import use_case
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{2,29}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+RESERVED_USERNAMES = {"admin", "api", "moderator", "staff", "system", "support", "deleted"}
+PASSWORD_MIN, PASSWORD_MAX = 10, 256
+COMMON_PASSWORDS = {
+    "password", "password1", "password123", "1234567890", "12345678910", "qwertyuiop",
+    "iloveyou12", "letmein123", "welcome123", "adminadmin", "passw0rd12", "0987654321",
+}
+TOKEN_SCOPES = ("read", "write", "moderate", "admin")
+
+
+def find_user(login: str) -> User | None:
+    """The user whose username (any case) or email is `login`."""
+    login = login.strip()
+    column = func.lower(User.email) if "@" in login else func.lower(User.username)
+    return db.session.scalar(select(User).where(column == login.lower()))
+
+
+def get_user(username: str) -> User:
+    user = find_user(username) if "@" not in username else None
+    if user is None:
+        raise NotFound("No such member.")
+    return user
+
+
+def _password_problem(password: str, *personal: str) -> str | None:
+    if len(password) < PASSWORD_MIN:
+        return f"Use at least {PASSWORD_MIN} characters."
+    if len(password) > PASSWORD_MAX:
+        return f"Use at most {PASSWORD_MAX} characters."
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(password)) < 4:
+        return "This password is too easy to guess."
+    if any(p and len(p) >= 3 and p.lower() in lowered for p in personal):
+        return "Do not use your username or email in your password."
+    return None
+
+
+@use_case
+def register_user(username: str, email: str, password: str, role: Role = Role.MEMBER) -> User:
+    """Anyone: create a member account (other roles only from the CLI and the demo seed)."""
+    username, email = username.strip(), email.strip().lower()
+    errors: dict[str, str] = {}
+    if not USERNAME_RE.match(username):
+        errors["username"] = "3–30 letters, digits, '_', '.' or '-', not starting with '.' or '-'."
+    elif username.lower() in RESERVED_USERNAMES and role == Role.MEMBER:
+        errors["username"] = "This username is reserved."
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        errors["email"] = "Enter a valid email address."
+    if problem := _password_problem(password, username, email.split("@")[0]):
+        errors["password"] = problem
+    if errors:
+        raise ValidationError("Please correct the highlighted fields.", errors)
+
+    taken: dict[str, str] = {}
+    if find_user(username):
+        taken["username"] = "This username is taken."
+    if find_user(email):
+        taken["email"] = "An account with this email exists."
+    if taken:
+        raise Conflict("That account already exists.", taken)
+
+    user = User(username=username, email=email, password_hash=hash_password(password), role=role)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """The user if `password` is theirs; None otherwise, taking the same time either way."""
+    user = find_user(login) if login else None
+    ok = verify_password(user.password_hash if user else None, password)
+    return user if ok else None
+
+
+@use_case
+def update_profile(actor, user: User, display_name: str, bio: str) -> User:
+    """The member themself or an admin: change the display name and bio."""
+    permissions.require(actor, "edit_profile", user)
+    display_name, bio = display_name.strip(), bio.strip()
+    errors = {}
+    if len(display_name) > 60:
+        errors["display_name"] = "At most 60 characters."
+    if len(bio) > 2000:
+        errors["bio"] = "At most 2000 characters."
+    if errors:
+        raise ValidationError("Please correct the highlighted fields.", errors)
+    user.display_name, user.bio = display_name, bio
+    return user
+
+
+@use_case
+def change_password(actor: User, current_password: str, new_password: str) -> None:
+    """A signed-in member: replace their password, proving they know the current one."""
+    permissions.require(actor, "edit_profile", actor)
+    if not verify_password(actor.password_hash, current_password):
+        raise ValidationError("Your current password is not correct.",
+                              {"current_password": "Not correct."})
+    if problem := _password_problem(new_password, actor.username, actor.email.split("@")[0]):
+        raise ValidationError("Choose a stronger password.", {"new_password": problem})
+    actor.password_hash = hash_password(new_password)
+
+
+@use_case
+def set_role(actor, user: User, role: str) -> User:
+    """Admins: give `user` another role; the last admin cannot step down."""
+    permissions.require(actor, "set_role", user)
+    if role not in set(Role):
+        raise ValidationError("Unknown role.", {"role": f"One of {', '.join(Role)}."})
+    if user.role == Role.ADMIN and role != Role.ADMIN:
+        admins = db.session.scalar(select(func.count()).where(User.role == Role.ADMIN))
+        if admins <= 1:
+            raise Conflict("The community needs at least one admin.")
+    user.role = role
+    return user
+
+
+@use_case
+def issue_token(actor: User, name: str, scopes: str = "read write") -> tuple[ApiToken, str]:
+    """A signed-in member: a new API token; the secret is returned once and never stored."""
+    permissions.require(actor, "manage_own_tokens")
+    name = name.strip()[:80] or "API token"
+    wanted = scopes.split()
+    if not wanted or any(s not in TOKEN_SCOPES for s in wanted):
+        raise ValidationError("Unknown scope.", {"scopes": f"Any of {', '.join(TOKEN_SCOPES)}."})
+    secret, digest = new_token()
+    token = ApiToken(user=actor, name=name, token_hash=digest, scopes=" ".join(wanted))
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def find_token(secret: str) -> ApiToken | None:
+    """The live token for `secret`, if any."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    return token if token is not None and token.is_live else None
+
+
+@use_case
+def revoke_token(actor: User, token: ApiToken) -> None:
+    """The token's holder (or an admin): revoke it for good."""
+    permissions.require(actor, "edit_profile", token.user)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+
+
+@use_case
+def note_token_used(token: ApiToken) -> None:
+    """Record when a token was last used (at most once a minute, to spare the database)."""
+    now = utcnow()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now

@@ -1,0 +1,82 @@
+"""Member profiles, avatars, and the settings pages (profile, password, API tokens)."""
+
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ..avatars import avatar_svg
+from ..errors import InputError, NotFound
+from ..extensions import db
+from ..models import ApiToken
+from ..services import accounts
+from .forms import PasswordForm, ProfileForm, TokenForm, show_errors
+
+bp = Blueprint("account", __name__)
+
+
+@bp.route("/u/<username>")
+def profile(username: str):
+    user = accounts.get_user(username)
+    return render_template("account/profile.html", user=user)
+
+
+@bp.route("/u/<username>/avatar.svg")
+def avatar(username: str):
+    user = accounts.get_user(username)
+    response = Response(avatar_svg(user.username, user.name), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(current_user, current_user, form.display_name.data or "",
+                                    form.bio.data or "")
+        except InputError as exc:
+            show_errors(form, exc.fields)
+            return render_template("account/settings.html", form=form), exc.status
+        flash("Your profile is saved.", "success")
+        return redirect(url_for(".settings"))
+    return render_template("account/settings.html", form=form)
+
+
+@bp.route("/settings/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+        except InputError as exc:
+            show_errors(form, exc.fields)
+            return render_template("account/password.html", form=form), exc.status
+        flash("Your password is changed.", "success")
+        return redirect(url_for(".settings"))
+    return render_template("account/password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/settings/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    form, secret = TokenForm(), None
+    if form.validate_on_submit():
+        try:
+            _, secret = accounts.issue_token(current_user, form.name.data)
+        except InputError as exc:
+            show_errors(form, exc.fields)
+    live = [t for t in current_user.tokens if t.is_live]
+    return render_template("account/tokens.html", form=form, secret=secret, tokens=live)
+
+
+@bp.route("/settings/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        raise NotFound("No such token.")
+    accounts.revoke_token(current_user, token)
+    flash(f"Token “{token.name}” is revoked.", "info")
+    return redirect(url_for(".tokens"))

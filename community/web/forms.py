@@ -1,0 +1,38 @@
+"""Browser forms: CSRF and field rendering. The rules themselves live in the services."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField, TextAreaField
+from wtforms.validators import InputRequired
+
+
+class RegisterForm(FlaskForm):
+    username = StringField("Username", [InputRequired()])
+    email = EmailField("Email", [InputRequired()])
+    password = PasswordField("Password", [InputRequired()])
+
+
+class LoginForm(FlaskForm):
+    login = StringField("Username or email", [InputRequired()])
+    password = PasswordField("Password", [InputRequired()])
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField("Display name")
+    bio = TextAreaField("About you")
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", [InputRequired()])
+    new_password = PasswordField("New password", [InputRequired()])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", [InputRequired()])
+
+
+def show_errors(form: FlaskForm, fields: dict[str, str]) -> None:
+    """Attach a service's per-field messages to the form fields they belong to."""
+    for name, message in fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message]

@@ -1,0 +1,32 @@
+"""Alembic environment: the app supplies the database URL; the models supply the metadata."""
+
+from alembic import context
+
+from community.extensions import make_engine
+from community.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    app = config.attributes.get("app")
+    if app is None:
+        from community import create_app
+
+        app = create_app()
+    url = app.config["DATABASE_URL"]
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=url.startswith("sqlite"),
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations_online()
