@@ -21,7 +21,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-assets:
+# Front-end libraries come from npm (package-lock.json) and are copied, not committed.
+VENDOR := static/vendor/socket.io.min.js
+
+assets: $(VENDOR)
+
+$(VENDOR): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --silent && mkdir -p static/vendor && \
+	  cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/ && touch $@; \
+	else \
+	  echo "npm not found: pages work, but without live updates (install Node.js for them)."; \
+	fi
 
 migrate: install
 	$(BIN)/community db upgrade

@@ -50,11 +50,15 @@ def configure_extensions(app: Flask) -> None:
         app,
         async_mode="threading",
         message_queue=app.config["REDIS_URL"],
+        channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or None,
     )
     from . import auth
+    from .realtime.presence import make_presence
 
     auth.configure(login_manager)
+    app.extensions["presence"] = make_presence(app.config["REDIS_URL"],
+                                                app.config["SOCKETIO_CHANNEL"])
 
 
 def configure_blueprints(app: Flask) -> None:

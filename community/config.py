@@ -20,6 +20,8 @@ DEFAULTS = {
     "PASSWORD_TIME_COST": 3,
     "PASSWORD_MEMORY_COST": 65536,
     "TRUST_PROXY": False,
+    # Redis pub/sub channel the processes of one community share.
+    "SOCKETIO_CHANNEL": "community",
 }
 
 

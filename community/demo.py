@@ -1,7 +1,7 @@
 """The demo brand: a sample community to explore right after `make run`."""
 
-from .models import Role
-from .services import accounts, site
+from .models import ForumKind, Role
+from .services import accounts, forums, site
 from .services.unit import use_case
 
 DEMO_PASSWORD = "demo-community-2026"
@@ -12,12 +12,57 @@ BRAND = {
 }
 
 PEOPLE = [
-    ("alex_admin", Role.ADMIN),
-    ("sam_staff", Role.STAFF),
-    ("morgan_mod", Role.MODERATOR),
-    ("riley", Role.MEMBER),
-    ("jordan", Role.MEMBER),
-    ("casey", Role.MEMBER),
+    ("alex_admin", Role.ADMIN, "Alex Rivera", "Runs the Trailhead community."),
+    ("sam_staff", Role.STAFF, "Sam from Trailhead", "Community manager at Trailhead. Ask me anything about our gear."),
+    ("morgan_mod", Role.MODERATOR, "Morgan", "Volunteer moderator, weekend peak bagger."),
+    ("riley", Role.MEMBER, "Riley Chen", "Thru-hiker. PCT 2024."),
+    ("jordan", Role.MEMBER, "Jordan", "Car camping with two kids and a dog."),
+    ("casey", Role.MEMBER, "Casey Okafor", "Ultralight nerd. I weigh everything."),
+]
+
+FORUMS = [
+    ("announcements", "Announcements", "News from the Trailhead team.", ForumKind.DISCUSSION),
+    ("gear-help", "Gear help", "Questions about your Trailhead gear, answered by the community and our team.", ForumKind.SUPPORT),
+    ("ideas", "Ideas", "Tell us what to make next, and vote on what others suggest.", ForumKind.IDEAS),
+    ("trip-reports", "Trip reports", "Where did you go? Share the route, the views and what worked.", ForumKind.DISCUSSION),
+]
+
+TAGS = [("tents", "Tents"), ("backpacks", "Backpacks"), ("sleeping-bags", "Sleeping bags"),
+        ("stoves", "Stoves"), ("warranty", "Warranty")]
+
+# (forum, author, title, body, tags, [(author, reply)])
+THREADS = [
+    ("announcements", "sam_staff", "Welcome to the Trailhead community!",
+     "Hi everyone, and welcome! 👋\n\nThis is the place to:\n\n- **ask** questions about your gear in *Gear help*,\n"
+     "- **suggest** what we should make next in *Ideas*,\n- and **share** your adventures in *Trip reports*.\n\n"
+     "Our team reads everything. Be kind, be helpful, and have fun.", [],
+     [("riley", "Great to be here! Long-time Trailhead fan."),
+      ("casey", "Finally a place to talk base weight with people who get it.")]),
+    ("gear-help", "jordan", "How do I re-waterproof my Ridgeline 2 tent?",
+     "After three seasons the fly on my **Ridgeline 2** is soaking through in heavy rain.\n\n"
+     "Is there a spray you recommend, and do I need to re-seal the seams too?", ["tents"],
+     [("casey", "Clean it first with a tech wash, then use a silicone-based spray on the fly. "
+                "For seams:\n\n1. Dry it fully\n2. Apply seam sealer on the *inside*\n3. Leave it 24 h"),
+      ("sam_staff", "Thanks @casey, that's exactly right. The Ridgeline fly is silnylon, so use a "
+                    "**silicone** sealer — PU sealers won't bond. If it still leaks, our warranty "
+                    "covers seam tape for 5 years: [warranty page](https://example.com/warranty).")]),
+    ("gear-help", "riley", "Hip belt on the Summit 45 keeps slipping",
+     "The hip belt on my Summit 45 slowly loosens over the day. Am I threading it wrong?",
+     ["backpacks"],
+     [("morgan_mod", "Check that the strap goes back through the friction buckle. There's a "
+                     "diagram in the manual, page 4.")]),
+    ("ideas", "casey", "A 1-person version of the Ridgeline under 1 kg",
+     "The Ridgeline 2 is great but heavy for solo trips. A trekking-pole 1P version under **1 kg** "
+     "would be an instant buy for me.", ["tents"],
+     [("riley", "+1, I'd buy this tomorrow."), ("jordan", "Would love a kid-sized one too 😄")]),
+    ("ideas", "jordan", "Bring back the orange colourway",
+     "The old orange packs were easy to spot on the trail and in photos. Please bring them back!",
+     ["backpacks"], []),
+    ("trip-reports", "riley", "Three days on the Wonderland Trail",
+     "Just back from 3 days on the Wonderland Trail around Mt. Rainier.\n\n"
+     "| Day | Distance | Camp |\n|---|---|---|\n| 1 | 18 km | Devil's Dream |\n| 2 | 22 km | South Puyallup |\n"
+     "| 3 | 20 km | Mowich Lake |\n\nThe Ridgeline handled a night of sideways rain without a drop inside.",
+     ["tents"], [("casey", "Those views! What was your base weight?")]),
 ]
 
 
@@ -27,12 +72,19 @@ def seed_demo() -> bool:
     if accounts.find_user(PEOPLE[0][0]) is not None:
         return False
     users = {}
-    for username, role in PEOPLE:
-        users[username] = accounts.register_user(
-            username, f"{username}@example.com", DEMO_PASSWORD, role=role
-        )
+    for username, role, display_name, bio in PEOPLE:
+        user = accounts.register_user(username, f"{username}@example.com", DEMO_PASSWORD, role=role)
+        accounts.update_profile(user, user, display_name, bio)
+        users[username] = user
     admin = users["alex_admin"]
-    accounts.update_profile(admin, users["sam_staff"], "Sam from Trailhead",
-                            "Community manager at Trailhead. Ask me anything about our gear.")
     site.update_settings(admin, **BRAND)
+
+    by_slug = {slug: forums.create_forum(admin, slug, name, description, kind)
+               for slug, name, description, kind in FORUMS}
+    for slug, name in TAGS:
+        forums.create_tag(users["sam_staff"], slug, name)
+    for forum, author, title, body, tags, replies in THREADS:
+        thread = forums.start_thread(users[author], by_slug[forum], title, body, tags)
+        for who, reply in replies:
+            forums.reply(users[who], thread, reply)
     return True

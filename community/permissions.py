@@ -6,7 +6,7 @@ from typing import Any
 from flask_login import AnonymousUserMixin
 
 from .errors import Forbidden, NotAuthenticated
-from .models import Role
+from .models import PostState, Role
 
 
 class Anonymous(AnonymousUserMixin):
@@ -68,6 +68,11 @@ def _set_role(user, target) -> bool:
     return user.has_role(Role.ADMIN)
 
 
+@rule("preview")
+def _preview(user, target) -> bool:
+    return True
+
+
 @rule("manage_own_tokens")
 def _manage_own_tokens(user, target) -> bool:
     return True
@@ -90,6 +95,70 @@ def _administer(user, target) -> bool:
     return user.has_role(Role.ADMIN)
 
 
+# --- forums, threads and posts ---------------------------------------------------------
+
+@rule("view_forum")
+def _view_forum(user, forum) -> bool:
+    return not forum.private or user.has_role(Role.MODERATOR)
+
+
+@rule("view_post")
+def _view_post(user, post) -> bool:
+    """Whether the post's content may be shown (deleted/hidden ones leave a placeholder)."""
+    if not _view_forum(user, post.thread.forum):
+        return False
+    if post.state == PostState.PUBLISHED:
+        return True
+    if post.state == PostState.PENDING:
+        return user.id == post.author_id or user.has_role(Role.MODERATOR)
+    return user.has_role(Role.MODERATOR)
+
+
+@rule("start_thread")
+def _start_thread(user, forum) -> bool:
+    return _view_forum(user, forum)
+
+
+@rule("reply")
+def _reply(user, thread) -> bool:
+    if not _view_forum(user, thread.forum):
+        return False
+    return not thread.locked or user.has_role(Role.MODERATOR)
+
+
+@rule("edit_post")
+def _edit_post(user, post) -> bool:
+    if user.has_role(Role.MODERATOR):
+        return True
+    return post.author_id == user.id and post.state in (PostState.PUBLISHED, PostState.PENDING)
+
+
+@rule("delete_post")
+def _delete_post(user, post) -> bool:
+    return _edit_post(user, post)
+
+
+@rule("edit_thread_title")
+def _edit_thread_title(user, thread) -> bool:
+    return thread.author_id == user.id or user.has_role(Role.MODERATOR)
+
+
+@rule("curate_thread")
+def _curate_thread(user, thread) -> bool:
+    """Pin, lock and move threads."""
+    return user.has_role(Role.MODERATOR)
+
+
+@rule("manage_forums")
+def _manage_forums(user, target) -> bool:
+    return user.has_role(Role.ADMIN)
+
+
+@rule("manage_tags")
+def _manage_tags(user, target) -> bool:
+    return user.has_role(Role.STAFF)
+
+
 # Actions a visitor may take, and those left to a suspended member.
-_ANONYMOUS_ACTIONS: set[str] = set()
-_READ_ACTIONS: set[str] = set()
+_ANONYMOUS_ACTIONS: set[str] = {"view_forum", "view_post"}
+_READ_ACTIONS: set[str] = {"view_forum", "view_post"}

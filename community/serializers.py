@@ -1,8 +1,6 @@
 """JSON-safe shapes of domain objects, one per kind, for the API and Socket.IO alike."""
 
-from flask import url_for
-
-from .models import User
+from .models import Forum, Post, PostState, Tag, Thread, User
 
 
 def user(u: User, viewer=None) -> dict:
@@ -15,9 +13,51 @@ def user(u: User, viewer=None) -> dict:
         "trust_level": u.trust_level,
         "points": 0,
         "badges": [],
-        "avatar_url": url_for("account.avatar", username=u.username),
+        "avatar_url": f"/u/{u.username}/avatar.svg",
         "created_at": u.created_at.isoformat(),
     }
     if viewer is not None and viewer.is_authenticated and viewer.id == u.id:
         data["email"] = u.email
     return data
+
+
+def author(u: User) -> dict:
+    """The short form of a member shown next to their content."""
+    return {"username": u.username, "display_name": u.name, "role": str(u.role),
+            "avatar_url": f"/u/{u.username}/avatar.svg"}
+
+
+def forum(f: Forum) -> dict:
+    return {
+        "slug": f.slug, "name": f.name, "description": f.description, "kind": str(f.kind),
+        "private": f.private, "position": f.position, "thread_count": f.thread_count,
+        "post_count": f.post_count,
+        "last_activity_at": f.last_activity_at.isoformat() if f.last_activity_at else None,
+        "url": f"/f/{f.slug}",
+    }
+
+
+def tag(t: Tag) -> dict:
+    return {"slug": t.slug, "name": t.name}
+
+
+def thread(t: Thread) -> dict:
+    return {
+        "id": t.id, "title": t.title, "forum": t.forum.slug, "author": author(t.author),
+        "pinned": t.pinned, "locked": t.locked, "reply_count": t.reply_count, "score": t.score,
+        "tags": [tag(x) for x in t.tags], "created_at": t.created_at.isoformat(),
+        "last_activity_at": t.last_activity_at.isoformat(), "url": f"/t/{t.id}",
+    }
+
+
+def post(p: Post, *, show_content: bool = True) -> dict:
+    """A post; removed or hidden posts keep their place but lose their content."""
+    shown = show_content and p.state != PostState.DELETED
+    return {
+        "id": p.id, "thread_id": p.thread_id, "number": p.number, "author": author(p.author),
+        "state": str(p.state), "official": p.official, "score": p.score,
+        "body": p.body if shown else None, "html": p.html if shown else None,
+        "created_at": p.created_at.isoformat(),
+        "edited_at": p.edited_at.isoformat() if p.edited_at else None,
+        "url": f"/p/{p.id}",
+    }

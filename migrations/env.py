@@ -4,6 +4,7 @@ from alembic import context
 
 from community.extensions import make_engine
 from community.models import Base
+from community.queries.search import alembic_include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -23,6 +24,8 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=url.startswith("sqlite"),
             compare_type=True,
+            # The search index (FTS5 tables, GIN indexes) is not in the models.
+            include_name=alembic_include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

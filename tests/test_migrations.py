@@ -5,12 +5,14 @@ from sqlalchemy.exc import IntegrityError
 
 from community.extensions import db
 from community.models import Base, User
+from community.queries.search import alembic_include_name
 
 
 def test_migrations_match_the_models(app):
     """The run's database was built by the migrations; the models must not differ from it."""
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                       "include_name": alembic_include_name})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
 

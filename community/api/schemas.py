@@ -55,3 +55,131 @@ class ErrorOut(BaseModel):
 
 class RoleIn(Body):
     role: Literal["member", "moderator", "staff", "admin"]
+
+
+# --- forums ------------------------------------------------------------------------------
+
+Kind = Literal["discussion", "support", "ideas"]
+
+
+class ForumIn(Body):
+    slug: StrictStr
+    name: StrictStr
+    description: StrictStr = ""
+    kind: Kind = "discussion"
+    private: bool = False
+
+
+class ForumOut(BaseModel):
+    slug: str
+    name: str
+    description: str
+    kind: Kind
+    private: bool
+    position: int
+    thread_count: int
+    post_count: int
+    last_activity_at: datetime | None
+    url: str
+
+
+class ForumListOut(BaseModel):
+    forums: list[ForumOut]
+
+
+class AuthorOut(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    avatar_url: str
+
+
+class TagOut(BaseModel):
+    slug: str
+    name: str
+
+
+class TagIn(Body):
+    slug: StrictStr
+    name: StrictStr
+    description: StrictStr = ""
+
+
+class TagListOut(BaseModel):
+    tags: list[TagOut]
+
+
+class ThreadIn(Body):
+    title: StrictStr
+    body: StrictStr
+    tags: list[StrictStr] = []
+
+
+class ThreadPatch(Body):
+    title: StrictStr | None = None
+    pinned: bool | None = None
+    locked: bool | None = None
+    forum: StrictStr | None = None
+    tags: list[StrictStr] | None = None
+
+
+class ThreadOut(BaseModel):
+    id: int
+    title: str
+    forum: str
+    author: AuthorOut
+    pinned: bool
+    locked: bool
+    reply_count: int
+    score: int
+    tags: list[TagOut]
+    created_at: datetime
+    last_activity_at: datetime
+    url: str
+
+
+class ThreadListOut(BaseModel):
+    threads: list[ThreadOut]
+    page: int
+    pages: int
+    total: int
+
+
+class PostIn(Body):
+    body: StrictStr
+
+
+class PostOut(BaseModel):
+    id: int
+    thread_id: int
+    number: int
+    author: AuthorOut
+    state: Literal["published", "pending", "hidden", "deleted"]
+    official: bool
+    score: int
+    body: str | None
+    html: str | None
+    created_at: datetime
+    edited_at: datetime | None
+    url: str
+
+
+class ThreadPageOut(BaseModel):
+    thread: ThreadOut
+    posts: list[PostOut]
+    page: int
+    pages: int
+
+
+class RevisionOut(BaseModel):
+    editor: AuthorOut
+    body: str
+    edited_at: datetime
+
+
+class RevisionListOut(BaseModel):
+    revisions: list[RevisionOut]
+
+
+class PreviewOut(BaseModel):
+    html: str

@@ -1,6 +1,14 @@
-"""Services record events here; they are emitted only after their transaction commits."""
+"""Services record events here; they are sent only after their transaction commits.
+
+Sending happens on a dispatcher thread, so neither a slow client nor a slow message queue
+ever holds up the request that caused the event.
+"""
 
 import json
+import logging
+import queue
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,6 +19,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from ..extensions import db, socketio
 
 _PENDING = "pending_events"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -23,12 +32,45 @@ class Event:
 Sink = Callable[[Event], None]
 
 
-def _emit(evt: Event) -> None:
-    for room in evt.rooms:
-        socketio.emit(evt.name, evt.payload, to=room)
+class Dispatcher:
+    """Emits events to Socket.IO rooms from a background thread, in commit order."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Event] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def put(self, evt: Event) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="event-dispatcher",
+                                                daemon=True)
+                self._thread.start()
+        self._queue.put(evt)
+
+    def _run(self) -> None:
+        while True:
+            evt = self._queue.get()
+            try:
+                for room in evt.rooms:
+                    socketio.emit(evt.name, evt.payload, to=room)
+            except Exception:  # a failed emit (e.g. Redis down) loses that event only
+                log.exception("could not emit %s to %s", evt.name, evt.rooms)
+            finally:
+                self._queue.task_done()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued event has been emitted (for tests and shutdown)."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
 
 
-_sinks: list[Sink] = [_emit]
+dispatcher = Dispatcher()
+_sinks: list[Sink] = [dispatcher.put]
 
 
 def publish(name: str, payload: dict, *rooms: str) -> None:

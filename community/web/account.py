@@ -7,6 +7,7 @@ from ..avatars import avatar_svg
 from ..errors import InputError, NotFound
 from ..extensions import db
 from ..models import ApiToken
+from ..queries.forums import user_activity
 from ..services import accounts
 from .forms import PasswordForm, ProfileForm, TokenForm, show_errors
 
@@ -16,7 +17,8 @@ bp = Blueprint("account", __name__)
 @bp.route("/u/<username>")
 def profile(username: str):
     user = accounts.get_user(username)
-    return render_template("account/profile.html", user=user)
+    return render_template("account/profile.html", user=user,
+                           activity=user_activity(current_user, user))
 
 
 @bp.route("/u/<username>/avatar.svg")

@@ -36,3 +36,16 @@ def show_errors(form: FlaskForm, fields: dict[str, str]) -> None:
         field = getattr(form, name, None)
         if field is not None:
             field.errors = [*field.errors, message]
+
+
+class ThreadForm(FlaskForm):
+    title = StringField("Title", [InputRequired()])
+    body = TextAreaField("Message", [InputRequired()])
+
+
+class PostForm(FlaskForm):
+    body = TextAreaField("Message", [InputRequired()])
+
+
+class ThreadTitleForm(FlaskForm):
+    title = StringField("Title", [InputRequired()])

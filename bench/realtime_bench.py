@@ -1,0 +1,177 @@
+"""Live delivery with 500 listening clients: latency from commit to receipt, and posts/s.
+
+    .venv/bin/python bench/realtime_bench.py                # embedded: one process, SQLite
+    .venv/bin/python bench/realtime_bench.py --redis        # two processes, Redis queue
+    .venv/bin/python bench/realtime_bench.py --redis --database-url postgresql+psycopg://...
+
+Clients run in separate processes (asyncio python-socketio clients), split evenly over the
+servers. Every phase is bounded in time.
+"""
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import start_servers  # noqa: E402
+
+PASSWORD = "a long bench passphrase"
+
+
+def prepare(database_url: str, instance: Path) -> tuple[int, str]:
+    """Migrate, and create a member, a forum, a thread and an API token."""
+    from community import create_app
+    from community.cli import upgrade_database
+    from community.extensions import db
+    from community.models import Role
+    from community.services import accounts, forums
+
+    app = create_app({"DATABASE_URL": database_url, "PASSWORD_TIME_COST": 1,
+                      "PASSWORD_MEMORY_COST": 1024}, instance_path=str(instance))
+    upgrade_database(app)
+    with app.app_context():
+        suffix = uuid.uuid4().hex[:8]
+        admin = accounts.register_user(f"bench_admin_{suffix}", f"a{suffix}@example.com",
+                                       PASSWORD, role=Role.ADMIN)
+        poster = accounts.register_user(f"bench_{suffix}", f"b{suffix}@example.com", PASSWORD)
+        forum = forums.create_forum(admin, f"bench-{suffix}", "Bench")
+        thread = forums.start_thread(poster, forum, "Benchmark thread", "Start")
+        _, token = accounts.issue_token(poster, "bench")
+        thread_id = thread.id
+        db.session.remove()
+    db.engine.dispose()
+    return thread_id, token
+
+
+def client_process(urls, count, thread_id, ready, results, stop):
+    """`count` clients on `urls` (round robin); report each post.created's delivery latency."""
+    import socketio
+
+    async def main():
+        latencies = []
+
+        async def one(i):
+            client = socketio.AsyncClient(reconnection=False)
+
+            @client.on("post.created")
+            async def on_post(data):
+                created = datetime.fromisoformat(data["post"]["created_at"]).timestamp()
+                body = data["post"]["body"]
+                kind = "probe" if body.startswith("latency") else "warm" if body == "warm-up" else "load"
+                latencies.append((kind, time.time() - created))
+
+            await client.connect(urls[i % len(urls)], transports=["websocket"], wait_timeout=30)
+            await client.call("subscribe", {"room": f"thread:{thread_id}"}, timeout=30)
+            return client
+
+        clients = await asyncio.gather(*(one(i) for i in range(count)))
+        ready.put(count)
+        while not stop.is_set():
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1)
+        results.put(latencies)
+        await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+
+    asyncio.run(main())
+
+
+def post(url, thread_id, token, text):
+    return requests.post(f"{url}/api/v1/threads/{thread_id}/posts", json={"body": text},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=500)
+    parser.add_argument("--client-processes", type=int, default=4)
+    parser.add_argument("--posts", type=int, default=40, help="posts for the latency phase")
+    parser.add_argument("--throughput-seconds", type=float, default=10)
+    parser.add_argument("--redis", action="store_true", help="two processes sharing Redis")
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+
+    instance = Path(tempfile.mkdtemp(prefix="community-bench-"))
+    database_url = args.database_url or f"sqlite:///{instance / 'bench.db'}"
+    thread_id, token = prepare(database_url, instance)
+    env = {"DATABASE_URL": database_url, "SECRET_KEY": "bench-secret",
+           "COMMUNITY_RATELIMIT_ENABLED": "false"}
+    if args.redis:
+        env |= {"REDIS_URL": "redis://127.0.0.1:6379/0",
+                "COMMUNITY_SOCKETIO_CHANNEL": f"bench-{uuid.uuid4().hex}"}
+    servers = start_servers(2 if args.redis else 1, env, instance)
+    urls = [s.url for s in servers]
+    ctx = mp.get_context("spawn")
+    ready, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
+    per = args.clients // args.client_processes
+    procs = [ctx.Process(target=client_process, args=(urls, per, thread_id, ready, results, stop))
+             for _ in range(args.client_processes)]
+    try:
+        started = time.monotonic()
+        for p in procs:
+            p.start()
+        connected = sum(ready.get(timeout=120) for _ in procs)
+        print(f"mode: {'2 processes + Redis' if args.redis else 'embedded, 1 process'}; "
+              f"database: {database_url.split(':')[0]}; {connected} clients connected in "
+              f"{time.monotonic() - started:.1f}s")
+
+        # Warm up every server's database pool, dispatcher thread and queue connection.
+        for url in urls:
+            post(url, thread_id, token, "warm-up")
+        time.sleep(1)
+
+        # Latency: one post at a time, spaced so deliveries do not overlap.
+        for i in range(args.posts):
+            post(urls[i % len(urls)], thread_id, token, f"latency probe {i}")
+            time.sleep(0.25)
+
+        # Throughput: as many posts as 4 concurrent posters manage in the time given.
+        done, deadline = [0], time.monotonic() + args.throughput_seconds
+
+        def poster(n):
+            while time.monotonic() < deadline:
+                if post(urls[n % len(urls)], thread_id, token, "throughput").status_code == 201:
+                    done[0] += 1
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(poster, range(4)))
+        posts_per_second = done[0] / args.throughput_seconds
+        stop.set()
+        latencies = [x for _ in procs for x in results.get(timeout=60)]
+        expected = connected * (len(urls) + args.posts + done[0])
+        print(f"deliveries: {len(latencies)} of {expected} expected")
+        for kind, label in (("probe", "one post at a time"), ("load", "under sustained posting")):
+            values = [x for k, x in latencies if k == kind]
+            if values:
+                print(f"delivery latency, {label}, ms: p50 {percentile(values, 50) * 1000:.0f}  "
+                      f"p99 {percentile(values, 99) * 1000:.0f}  max {max(values) * 1000:.0f}")
+        print(f"sustained posts/s with {connected} listeners: {posts_per_second:.1f}")
+    finally:
+        stop.set()
+        for p in procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.kill()
+        for s in servers:
+            s.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Reading forums, threads and posts as a given viewer sees them.
+
+Listings are a fixed number of queries whatever the table sizes: counters are stored on
+forums and threads, authors and tags are loaded in one go per page.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .. import permissions
+from ..errors import NotFound, ValidationError
+from ..extensions import db
+from ..models import Forum, Post, PostRevision, PostState, Role, Tag, Thread, ThreadTag, User
+from .paging import Page, paginate
+
+SORTS = {
+    # Pinned threads first in every order; ties broken by id so pages are stable.
+    "latest": (Thread.last_activity_at.desc(), Thread.id.desc()),
+    "top": (Thread.score.desc(), Thread.last_activity_at.desc(), Thread.id.desc()),
+    "trending": (Thread.hot.desc(), Thread.id.desc()),
+}
+POSTS_PER_PAGE = 20
+THREADS_PER_PAGE = 25
+
+
+@dataclass
+class ForumSummary:
+    forum: Forum
+    latest: Thread | None
+
+
+def _visible_forums(viewer) -> Select:
+    stmt = select(Forum.id)
+    if not viewer.has_role(Role.MODERATOR):
+        stmt = stmt.where(Forum.private.is_(False))
+    return stmt
+
+
+def forum_index(viewer) -> list[ForumSummary]:
+    """Forums the viewer may see, by position, each with its most recently active thread."""
+    forums = db.session.scalars(
+        select(Forum).where(Forum.id.in_(_visible_forums(viewer))).order_by(Forum.position, Forum.id)
+    ).all()
+    ranked = select(Thread.id, func.row_number().over(
+        partition_by=Thread.forum_id, order_by=(Thread.last_activity_at.desc(), Thread.id.desc())
+    ).label("rank")).where(Thread.forum_id.in_([f.id for f in forums])).subquery()
+    latest = db.session.scalars(
+        select(Thread).join(ranked, ranked.c.id == Thread.id).where(ranked.c.rank == 1)
+        .options(joinedload(Thread.author))
+    ).all()
+    by_forum = {t.forum_id: t for t in latest}
+    return [ForumSummary(f, by_forum.get(f.id)) for f in forums]
+
+
+def get_forum(viewer, slug: str) -> Forum:
+    """The forum, or NotFound when it does not exist or the viewer may not see it."""
+    forum = db.session.scalar(select(Forum).where(Forum.slug == slug))
+    if forum is None or not permissions.can(viewer, "view_forum", forum):
+        raise NotFound("No such forum.")
+    return forum
+
+
+def _thread_listing(sort: str) -> Select:
+    if sort not in SORTS:
+        raise ValidationError("Unknown sort.", {"sort": f"One of {', '.join(SORTS)}."})
+    return (select(Thread).options(joinedload(Thread.author), selectinload(Thread.tags))
+            .order_by(Thread.pinned.desc(), *SORTS[sort]))
+
+
+def forum_threads(viewer, forum: Forum, *, sort: str = "latest", tag: str | None = None,
+                  page: int = 1, per_page: int = THREADS_PER_PAGE) -> Page[Thread]:
+    """A page of the forum's threads, pinned first, then in the chosen order."""
+    stmt = _thread_listing(sort).where(Thread.forum_id == forum.id)
+    total = forum.thread_count
+    if tag:
+        stmt = stmt.where(Thread.id.in_(
+            select(ThreadTag.thread_id).join(Tag).where(Tag.slug == tag)))
+        total = None
+    page_ = paginate(stmt, page, per_page, total)
+    for thread in page_.items:
+        set_committed_value(thread, "forum", forum)
+    return page_
+
+
+def tag_threads(viewer, tag: Tag, *, sort: str = "latest", page: int = 1,
+                per_page: int = THREADS_PER_PAGE) -> Page[Thread]:
+    """A page of threads with this tag, in forums the viewer may see."""
+    stmt = (_thread_listing(sort).options(joinedload(Thread.forum))
+            .where(Thread.forum_id.in_(_visible_forums(viewer)),
+                   Thread.id.in_(select(ThreadTag.thread_id).where(ThreadTag.tag_id == tag.id))))
+    return paginate(stmt, page, per_page)
+
+
+def all_tags() -> list[Tag]:
+    return list(db.session.scalars(select(Tag).order_by(Tag.name)))
+
+
+def get_tag(slug: str) -> Tag:
+    tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
+    if tag is None:
+        raise NotFound("No such tag.")
+    return tag
+
+
+def get_thread(viewer, thread_id: int) -> Thread:
+    """The thread, or NotFound when it does not exist or sits in a forum the viewer can't see."""
+    thread = db.session.get(Thread, thread_id, options=[joinedload(Thread.forum)])
+    if thread is None or not permissions.can(viewer, "view_forum", thread.forum):
+        raise NotFound("No such thread.")
+    return thread
+
+
+def get_post(viewer, post_id: int) -> Post:
+    """The post, or NotFound when the viewer may not see its thread (or it is someone's pending post)."""
+    post = db.session.get(Post, post_id)
+    if post is None or not permissions.can(viewer, "view_forum", post.thread.forum):
+        raise NotFound("No such post.")
+    if post.state == PostState.PENDING and not permissions.can(viewer, "view_post", post):
+        raise NotFound("No such post.")
+    return post
+
+
+def _listed_posts(viewer, thread: Thread) -> Select:
+    # Pending posts are listed only for their author and moderators; removed and hidden
+    # ones stay listed, as placeholders, so the thread keeps its shape.
+    stmt = select(Post).where(Post.thread_id == thread.id)
+    if not viewer.has_role(Role.MODERATOR):
+        stmt = stmt.where(or_(Post.state != PostState.PENDING, Post.author_id == viewer.id))
+    return stmt
+
+
+def thread_posts(viewer, thread: Thread, page: int = 1,
+                 per_page: int = POSTS_PER_PAGE) -> Page[Post]:
+    """A page of the thread's posts in order."""
+    stmt = _listed_posts(viewer, thread).options(joinedload(Post.author)).order_by(Post.number)
+    posts = paginate(stmt, page, per_page)
+    for post in posts.items:
+        set_committed_value(post, "thread", thread)
+    return posts
+
+
+def posts_after(viewer, thread: Thread, number: int, limit: int = 50) -> list[Post]:
+    """The thread's posts numbered after `number`, oldest first."""
+    posts = list(db.session.scalars(
+        _listed_posts(viewer, thread).where(Post.number > number)
+        .options(joinedload(Post.author)).order_by(Post.number).limit(limit)))
+    for post in posts:
+        set_committed_value(post, "thread", thread)
+    return posts
+
+
+def page_of_post(viewer, post: Post, per_page: int = POSTS_PER_PAGE) -> int:
+    """Which page of its thread the post is on."""
+    before = db.session.scalar(select(func.count()).select_from(
+        _listed_posts(viewer, post.thread).where(Post.number < post.number).subquery()))
+    return before // per_page + 1
+
+
+def last_page(viewer, thread: Thread, per_page: int = POSTS_PER_PAGE) -> int:
+    """The number of the thread's last page."""
+    total = db.session.scalar(select(func.count()).select_from(
+        _listed_posts(viewer, thread).subquery()))
+    return max(1, -(-total // per_page))
+
+
+def revisions(post: Post) -> list[PostRevision]:
+    """The post's earlier bodies, newest first."""
+    return list(db.session.scalars(
+        select(PostRevision).where(PostRevision.post_id == post.id)
+        .options(joinedload(PostRevision.editor)).order_by(PostRevision.id.desc())))
+
+
+def user_activity(viewer, user: User, limit: int = 20) -> list[Post]:
+    """The member's latest published posts in forums the viewer may see."""
+    return list(db.session.scalars(
+        select(Post).join(Thread).where(
+            Post.author_id == user.id, Post.state == PostState.PUBLISHED,
+            Thread.forum_id.in_(_visible_forums(viewer)))
+        .options(joinedload(Post.thread).joinedload(Thread.forum))
+        .order_by(Post.created_at.desc(), Post.id.desc()).limit(limit)))

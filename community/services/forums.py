@@ -1,0 +1,258 @@
+"""Forums, threads and posts: starting, replying, editing, removing, curating."""
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+
+from .. import permissions, serializers, text
+from ..errors import Conflict, Forbidden, ValidationError
+from ..extensions import db
+from ..models import (Forum, ForumKind, Mention, Post, PostRevision, PostState, Role, Tag, Thread,
+                      User, utcnow)
+from ..realtime import publisher, rooms
+from . import ranking
+from .unit import use_case
+
+TITLE_MIN, TITLE_MAX = 3, 200
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$")
+
+
+# --- forums and tags -------------------------------------------------------------------
+
+@use_case
+def create_forum(actor, slug: str, name: str, description: str = "",
+                 kind: str = ForumKind.DISCUSSION, private: bool = False,
+                 position: int | None = None) -> Forum:
+    """Admins: open a new forum of the given kind."""
+    permissions.require(actor, "manage_forums")
+    slug, name = slug.strip().lower(), name.strip()
+    errors = {}
+    if not SLUG_RE.match(slug):
+        errors["slug"] = "2–60 lowercase letters, digits or '-'."
+    if not 1 <= len(name) <= 100:
+        errors["name"] = "1–100 characters."
+    if kind not in set(ForumKind):
+        errors["kind"] = f"One of {', '.join(ForumKind)}."
+    if len(description) > 2000:
+        errors["description"] = "At most 2000 characters."
+    if errors:
+        raise ValidationError("Please correct the highlighted fields.", errors)
+    if db.session.scalar(select(Forum.id).where(Forum.slug == slug)):
+        raise Conflict("A forum with this slug exists.", {"slug": "Already in use."})
+    if position is None:
+        position = (db.session.scalar(select(func.max(Forum.position))) or 0) + 1
+    forum = Forum(slug=slug, name=name, description=description.strip(), kind=kind,
+                  private=private, position=position)
+    db.session.add(forum)
+    db.session.flush()
+    return forum
+
+
+@use_case
+def create_tag(actor, slug: str, name: str, description: str = "") -> Tag:
+    """Staff: add a tag (a product area) to the list members choose from."""
+    permissions.require(actor, "manage_tags")
+    slug, name = slug.strip().lower(), name.strip()
+    if not SLUG_RE.match(slug) or len(slug) > 40:
+        raise ValidationError("Invalid tag.", {"slug": "2–40 lowercase letters, digits or '-'."})
+    if not 1 <= len(name) <= 60:
+        raise ValidationError("Invalid tag.", {"name": "1–60 characters."})
+    if db.session.scalar(select(Tag.id).where(Tag.slug == slug)):
+        raise Conflict("This tag exists.", {"slug": "Already in use."})
+    tag = Tag(slug=slug, name=name, description=description.strip())
+    db.session.add(tag)
+    db.session.flush()
+    return tag
+
+
+def _tags(slugs: Iterable[str]) -> list[Tag]:
+    wanted = sorted({s.strip().lower() for s in slugs if s.strip()})
+    if not wanted:
+        return []
+    if len(wanted) > 5:
+        raise ValidationError("Too many tags.", {"tags": "At most 5 tags."})
+    found = db.session.scalars(select(Tag).where(Tag.slug.in_(wanted))).all()
+    unknown = set(wanted) - {t.slug for t in found}
+    if unknown:
+        raise ValidationError("Unknown tags.", {"tags": f"Unknown: {', '.join(sorted(unknown))}."})
+    return list(found)
+
+
+# --- writing ---------------------------------------------------------------------------
+
+def _clean_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not TITLE_MIN <= len(title) <= TITLE_MAX:
+        raise ValidationError("Please correct the title.",
+                              {"title": f"{TITLE_MIN}–{TITLE_MAX} characters."})
+    return title
+
+
+def check_body(body: str) -> str:
+    """The body if it is acceptable as a post; ValidationError otherwise."""
+    if not body.strip():
+        raise ValidationError("Please write something.", {"body": "Write a message."})
+    if len(body) > text.MAX_BODY:
+        raise ValidationError("The message is too long.",
+                              {"body": f"At most {text.MAX_BODY:,} characters."})
+    return body
+
+
+def _resolve_mentions(names: Iterable[str]) -> dict[str, str]:
+    names = list(names)
+    lowered = {n.lower() for n in names}
+    if not lowered:
+        return {}
+    found = db.session.scalars(
+        select(User.username).where(func.lower(User.username).in_(lowered))).all()
+    canonical = {u.lower(): u for u in found}
+    return {n: canonical[n.lower()] for n in names if n.lower() in canonical}
+
+
+def render(body: str) -> text.Rendered:
+    """The body rendered the way it will be stored (also used for previews)."""
+    return text.render(body, resolve_mentions=_resolve_mentions)
+
+
+def _record_mentions(post: Post, rendered: text.Rendered) -> None:
+    if not rendered.mentions:
+        return
+    ids = db.session.scalars(select(User.id).where(User.username.in_(rendered.mentions))).all()
+    known = set(db.session.scalars(select(Mention.user_id).where(Mention.post_id == post.id)))
+    db.session.add_all(Mention(post_id=post.id, user_id=i) for i in ids
+                       if i not in known and i != post.author_id)
+
+
+def _add_post(actor: User, thread: Thread, body: str) -> Post:
+    rendered = render(body)
+    thread.last_post_number += 1
+    post = Post(thread=thread, author=actor, number=thread.last_post_number, body=body,
+                html=rendered.html, official=actor.has_role(Role.STAFF), created_at=utcnow(),
+                state=PostState.PUBLISHED, score=0)
+    db.session.add(post)
+    db.session.flush()
+    _record_mentions(post, rendered)
+    return post
+
+
+def _count_new_post(thread: Thread, post: Post) -> None:
+    now = post.created_at
+    thread.last_activity_at = now
+    thread.forum.post_count += 1
+    thread.forum.last_activity_at = now
+    if post.number > 1:
+        thread.reply_count += 1
+    ranking.refresh(thread)
+
+
+@use_case
+def start_thread(actor: User, forum: Forum, title: str, body: str,
+                 tags: Iterable[str] = ()) -> Thread:
+    """Members who can see the forum: open a thread with its first post."""
+    permissions.require(actor, "start_thread", forum)
+    title, body, chosen = _clean_title(title), check_body(body), _tags(tags)
+    now = utcnow()
+    thread = Thread(forum=forum, author=actor, title=title, tags=chosen, created_at=now,
+                    last_activity_at=now, pinned=False, locked=False, reply_count=0, score=0,
+                    last_post_number=0)
+    db.session.add(thread)
+    post = _add_post(actor, thread, body)
+    forum.thread_count += 1
+    _count_new_post(thread, post)
+    publisher.publish("thread.created", {"forum": forum.slug, "thread": serializers.thread(thread)},
+                      rooms.forum(forum.slug))
+    return thread
+
+
+@use_case
+def reply(actor: User, thread: Thread, body: str) -> Post:
+    """Members who can see the thread: add a post to it, unless it is locked."""
+    if thread.locked and permissions.can(actor, "view_forum", thread.forum) \
+            and not permissions.can(actor, "reply", thread):
+        raise Forbidden("This thread is locked: it takes no new replies.")
+    permissions.require(actor, "reply", thread)
+    post = _add_post(actor, thread, check_body(body))
+    _count_new_post(thread, post)
+    if post.state == PostState.PUBLISHED:
+        publisher.publish("post.created", {"thread_id": thread.id, "post": serializers.post(post)},
+                          rooms.thread(thread.id))
+        publisher.publish("thread.updated", {"thread": serializers.thread(thread)},
+                          rooms.thread(thread.id), rooms.forum(thread.forum.slug))
+    return post
+
+
+@use_case
+def edit_post(actor: User, post: Post, body: str) -> Post:
+    """The author or a moderator: change a post's body, keeping the old one as a revision."""
+    permissions.require(actor, "edit_post", post)
+    body = check_body(body)
+    if body == post.body:
+        return post
+    db.session.add(PostRevision(post_id=post.id, editor=actor, body=post.body))
+    rendered = render(body)
+    post.body, post.html, post.edited_at = body, rendered.html, utcnow()
+    _record_mentions(post, rendered)
+    if post.state == PostState.PUBLISHED:
+        publisher.publish("post.updated", {"thread_id": post.thread_id,
+                                           "post": serializers.post(post)},
+                          rooms.thread(post.thread_id))
+    return post
+
+
+@use_case
+def delete_post(actor: User, post: Post) -> Post:
+    """The author or a moderator: remove a post; it stays in place as "post removed"."""
+    permissions.require(actor, "delete_post", post)
+    if post.state == PostState.DELETED:
+        return post
+    was_published = post.state == PostState.PUBLISHED
+    post.state = PostState.DELETED
+    if was_published:
+        thread = post.thread
+        thread.forum.post_count -= 1
+        if post.number > 1:
+            thread.reply_count -= 1
+            ranking.refresh(thread)
+        publisher.publish("post.removed", {"thread_id": thread.id, "post_id": post.id},
+                          rooms.thread(thread.id))
+    return post
+
+
+@use_case
+def update_thread(actor: User, thread: Thread, *, title: str | None = None,
+                  pinned: bool | None = None, locked: bool | None = None,
+                  forum: Forum | None = None, tags: Iterable[str] | None = None) -> Thread:
+    """The author (title, tags) or a moderator (also pin, lock, move): change a thread."""
+    if title is not None or tags is not None:
+        permissions.require(actor, "edit_thread_title", thread)
+    if pinned is not None or locked is not None or forum is not None:
+        permissions.require(actor, "curate_thread", thread)
+    old_forum = thread.forum
+    if title is not None:
+        thread.title = _clean_title(title)
+    if tags is not None:
+        thread.tags = _tags(tags)
+    if pinned is not None:
+        thread.pinned = pinned
+    if locked is not None:
+        thread.locked = locked
+    if forum is not None and forum.id != old_forum.id:
+        _move(thread, old_forum, forum)
+    payload = {"thread": serializers.thread(thread)}
+    audience = {rooms.thread(thread.id), rooms.forum(old_forum.slug), rooms.forum(thread.forum.slug)}
+    publisher.publish("thread.updated", payload, *sorted(audience))
+    return thread
+
+
+def _move(thread: Thread, old: Forum, new: Forum) -> None:
+    published = db.session.scalar(select(func.count()).where(
+        Post.thread_id == thread.id, Post.state == PostState.PUBLISHED))
+    old.thread_count -= 1
+    old.post_count -= published
+    new.thread_count += 1
+    new.post_count += published
+    new.last_activity_at = max(filter(None, [new.last_activity_at, thread.last_activity_at]))
+    thread.forum = new
+
+

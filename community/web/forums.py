@@ -1,0 +1,205 @@
+"""Forum, thread and post pages: browse, start a thread, reply, quote, edit, remove."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import text
+from ..errors import InputError
+from ..queries import forums as q
+from ..queries.paging import page_number
+from ..services import forums
+from .forms import PostForm, ThreadForm, ThreadTitleForm, show_errors
+
+bp = Blueprint("forums", __name__)
+
+
+def _wants_preview() -> bool:
+    return request.form.get("action") == "preview"
+
+
+def thread_url(thread, post=None, page: int | None = None) -> str:
+    anchor = f"post-{post.id}" if post is not None else None
+    return url_for("forums.thread", thread_id=thread.id, page=page if page and page > 1 else None,
+                   _anchor=anchor)
+
+
+@bp.route("/f/<slug>")
+def forum(slug: str):
+    forum = q.get_forum(current_user, slug)
+    sort = request.args.get("sort", "latest")
+    tag = request.args.get("tag") or None
+    threads = q.forum_threads(current_user, forum, sort=sort, tag=tag,
+                              page=page_number(request.args.get("page")))
+    return render_template("forums/forum.html", forum=forum, threads=threads, sort=sort,
+                           tag=tag, tags=q.all_tags())
+
+
+@bp.route("/f/<slug>/new", methods=["GET", "POST"])
+@login_required
+def new_thread(slug: str):
+    forum = q.get_forum(current_user, slug)
+    form, preview = ThreadForm(), None
+    chosen = request.form.getlist("tags")
+    if form.validate_on_submit():
+        if _wants_preview():
+            preview = forums.render(form.body.data).html
+        else:
+            try:
+                thread = forums.start_thread(current_user, forum, form.title.data,
+                                             form.body.data, chosen)
+            except InputError as exc:
+                show_errors(form, exc.fields)
+                return render_template("forums/new_thread.html", forum=forum, form=form,
+                                       tags=q.all_tags(), chosen=chosen, errors=exc.fields), exc.status
+            return redirect(thread_url(thread))
+    return render_template("forums/new_thread.html", forum=forum, form=form, tags=q.all_tags(),
+                           chosen=chosen, preview=preview, errors={}), 400 if form.errors else 200
+
+
+@bp.route("/t/<int:thread_id>")
+def thread(thread_id: int):
+    thread = q.get_thread(current_user, thread_id)
+    posts = q.thread_posts(current_user, thread, page_number(request.args.get("page")))
+    form = PostForm()
+    quote_id = request.args.get("quote", type=int)
+    if quote_id and current_user.is_authenticated:
+        quoted = q.get_post(current_user, quote_id)
+        if quoted.thread_id == thread.id and quoted.body is not None:
+            form.body.data = text.quote_reference(quoted.author.username, quoted.id, quoted.body)
+    return render_template("forums/thread.html", thread=thread, posts=posts, form=form,
+                           opening=posts.items[0] if posts.page == 1 and posts.items else None)
+
+
+@bp.route("/t/<int:thread_id>/reply", methods=["POST"])
+@login_required
+def reply(thread_id: int):
+    thread = q.get_thread(current_user, thread_id)
+    form = PostForm()
+    if form.validate_on_submit() and not _wants_preview():
+        try:
+            post = forums.reply(current_user, thread, form.body.data)
+        except InputError as exc:
+            show_errors(form, exc.fields)
+        else:
+            return redirect(thread_url(thread, post, q.page_of_post(current_user, post)))
+    # Preview, or a reply to fix: show the last page with the form filled in.
+    posts = q.thread_posts(current_user, thread, q.last_page(current_user, thread))
+    preview = forums.render(form.body.data).html if _wants_preview() and form.body.data else None
+    return render_template("forums/thread.html", thread=thread, posts=posts, form=form,
+                           preview=preview, opening=None), 400 if form.errors else 200
+
+
+@bp.route("/t/<int:thread_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_thread(thread_id: int):
+    thread = q.get_thread(current_user, thread_id)
+    form = ThreadTitleForm(obj=thread)
+    chosen = request.form.getlist("tags") if request.method == "POST" else [t.slug for t in thread.tags]
+    if form.validate_on_submit():
+        try:
+            forums.update_thread(current_user, thread, title=form.title.data, tags=chosen)
+        except InputError as exc:
+            show_errors(form, exc.fields)
+            return render_template("forums/edit_thread.html", thread=thread, form=form,
+                                   tags=q.all_tags(), chosen=chosen, errors=exc.fields), exc.status
+        flash("Thread updated.", "success")
+        return redirect(thread_url(thread))
+    return render_template("forums/edit_thread.html", thread=thread, form=form, tags=q.all_tags(),
+                           chosen=chosen, errors={})
+
+
+@bp.route("/t/<int:thread_id>/curate", methods=["POST"])
+@login_required
+def curate(thread_id: int):
+    thread = q.get_thread(current_user, thread_id)
+    changes = {
+        "pin": {"pinned": True}, "unpin": {"pinned": False},
+        "lock": {"locked": True}, "unlock": {"locked": False},
+    }.get(request.form.get("action", ""))
+    if changes is None and request.form.get("forum"):
+        changes = {"forum": q.get_forum(current_user, request.form["forum"])}
+    if changes is None:
+        abort(400, "Unknown action.")
+    forums.update_thread(current_user, thread, **changes)
+    flash("Thread updated.", "success")
+    return redirect(thread_url(thread))
+
+
+@bp.route("/p/<int:post_id>")
+def post(post_id: int):
+    post = q.get_post(current_user, post_id)
+    return redirect(thread_url(post.thread, post, q.page_of_post(current_user, post)))
+
+
+@bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_post(post_id: int):
+    post = q.get_post(current_user, post_id)
+    form, preview = PostForm(obj=post), None
+    if form.validate_on_submit():
+        if _wants_preview():
+            preview = forums.render(form.body.data).html
+        else:
+            try:
+                forums.edit_post(current_user, post, form.body.data)
+            except InputError as exc:
+                show_errors(form, exc.fields)
+                return render_template("forums/edit_post.html", post=post, form=form), exc.status
+            flash("Your changes are saved.", "success")
+            return redirect(url_for(".post", post_id=post.id))
+    return render_template("forums/edit_post.html", post=post, form=form, preview=preview)
+
+
+@bp.route("/p/<int:post_id>/history")
+def history(post_id: int):
+    post = q.get_post(current_user, post_id)
+    return render_template("forums/history.html", post=post, revisions=q.revisions(post))
+
+
+@bp.route("/p/<int:post_id>/delete", methods=["POST"])
+@login_required
+def delete_post(post_id: int):
+    post = q.get_post(current_user, post_id)
+    forums.delete_post(current_user, post)
+    flash("The post is removed.", "info")
+    return redirect(url_for(".post", post_id=post.id))
+
+
+# --- fragments: the page's own partials, fetched by the live client -------------------------
+
+@bp.route("/p/<int:post_id>/fragment")
+def post_fragment(post_id: int):
+    post = q.get_post(current_user, post_id)
+    return render_template("_partials/post.html", post=post)
+
+
+@bp.route("/t/<int:thread_id>/fragment")
+def thread_fragment(thread_id: int):
+    """The thread's posts after number `after` (at most 50): what a reconnecting page missed."""
+    thread = q.get_thread(current_user, thread_id)
+    after = request.args.get("after", 0, type=int)
+    posts = q.posts_after(current_user, thread, after)
+    return render_template("forums/_posts.html", posts=posts)
+
+
+@bp.route("/t/<int:thread_id>/row")
+def thread_row(thread_id: int):
+    thread = q.get_thread(current_user, thread_id)
+    return render_template("_partials/thread_row.html", thread=thread)
+
+
+@bp.route("/tags/<slug>")
+def tag(slug: str):
+    tag = q.get_tag(slug)
+    threads = q.tag_threads(current_user, tag, page=page_number(request.args.get("page")))
+    return render_template("forums/tag.html", tag=tag, threads=threads)
+
+
+@bp.route("/preview", methods=["POST"])
+@login_required
+def preview():
+    """The server's rendering of a draft, for the editor's preview pane."""
+    body = request.form.get("body", "")
+    if len(body) > text.MAX_BODY:
+        abort(413)
+    return forums.render(body).html
