@@ -159,6 +159,63 @@ def _manage_tags(user, target) -> bool:
     return user.has_role(Role.STAFF)
 
 
+# --- feedback: votes, idea statuses, solutions, satisfaction, polls --------------------------
+
+@rule("vote_thread")
+def _vote_thread(user, thread) -> bool:
+    return (_view_forum(user, thread.forum) and thread.author_id != user.id
+            and not thread.locked and thread.merged_into_id is None)
+
+
+@rule("vote_post")
+def _vote_post(user, post) -> bool:
+    return (_view_forum(user, post.thread.forum) and post.author_id != user.id
+            and post.state == PostState.PUBLISHED and not post.thread.locked)
+
+
+@rule("set_idea_status")
+def _set_idea_status(user, thread) -> bool:
+    return user.has_role(Role.STAFF) and thread.forum.kind == "ideas"
+
+
+@rule("merge_ideas")
+def _merge_ideas(user, thread) -> bool:
+    return user.has_role(Role.STAFF) and thread.forum.kind == "ideas"
+
+
+@rule("follow_thread")
+def _follow_thread(user, thread) -> bool:
+    return _view_forum(user, thread.forum)
+
+
+@rule("accept_solution")
+def _accept_solution(user, thread) -> bool:
+    """The asker or staff mark the accepted answer of a support question."""
+    return thread.forum.kind == "support" and (
+        thread.author_id == user.id or user.has_role(Role.STAFF))
+
+
+@rule("rate_thread")
+def _rate_thread(user, thread) -> bool:
+    """Only the asker rates the help on their solved question."""
+    return thread.author_id == user.id and thread.solved
+
+
+@rule("answer_nps")
+def _answer_nps(user, target) -> bool:
+    return True
+
+
+@rule("create_poll")
+def _create_poll(user, thread) -> bool:
+    return thread.author_id == user.id or user.has_role(Role.MODERATOR)
+
+
+@rule("vote_poll")
+def _vote_poll(user, poll) -> bool:
+    return _view_forum(user, poll.thread.forum)
+
+
 # Actions a visitor may take, and those left to a suspended member.
 _ANONYMOUS_ACTIONS: set[str] = {"view_forum", "view_post"}
 _READ_ACTIONS: set[str] = {"view_forum", "view_post"}

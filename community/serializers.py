@@ -45,6 +45,7 @@ def thread(t: Thread) -> dict:
     return {
         "id": t.id, "title": t.title, "forum": t.forum.slug, "author": author(t.author),
         "pinned": t.pinned, "locked": t.locked, "reply_count": t.reply_count, "score": t.score,
+        "status": t.status, "solved": t.solved, "merged_into": t.merged_into_id,
         "tags": [tag(x) for x in t.tags], "created_at": t.created_at.isoformat(),
         "last_activity_at": t.last_activity_at.isoformat(), "url": f"/t/{t.id}",
     }
@@ -56,6 +57,7 @@ def post(p: Post, *, show_content: bool = True) -> dict:
     return {
         "id": p.id, "thread_id": p.thread_id, "number": p.number, "author": author(p.author),
         "state": str(p.state), "official": p.official, "score": p.score,
+        "is_solution": p.is_solution,
         "body": p.body if shown else None, "html": p.html if shown else None,
         "created_at": p.created_at.isoformat(),
         "edited_at": p.edited_at.isoformat() if p.edited_at else None,

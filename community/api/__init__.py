@@ -26,6 +26,6 @@ def authenticate():
 
 
 def register(app: Flask) -> None:
-    from . import forums, openapi, search, tokens, users  # noqa: F401  (routes register on bp)
+    from . import feedback, forums, openapi, polls, search, support, tokens, users  # noqa: F401  (routes register on bp)
 
     app.register_blueprint(bp)

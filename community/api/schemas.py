@@ -132,6 +132,10 @@ class ThreadOut(BaseModel):
     locked: bool
     reply_count: int
     score: int
+    status: Literal["open", "under_review", "planned", "in_progress", "shipped", "declined",
+                    "duplicate"] | None
+    solved: bool
+    merged_into: int | None
     tags: list[TagOut]
     created_at: datetime
     last_activity_at: datetime
@@ -157,6 +161,7 @@ class PostOut(BaseModel):
     state: Literal["published", "pending", "hidden", "deleted"]
     official: bool
     score: int
+    is_solution: bool
     body: str | None
     html: str | None
     created_at: datetime

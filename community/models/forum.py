@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Timestamped, utcnow
@@ -62,6 +62,7 @@ class Thread(Timestamped, Base):
         Index("ix_thread_forum_latest", "forum_id", "pinned", "last_activity_at"),
         Index("ix_thread_forum_top", "forum_id", "pinned", "score"),
         Index("ix_thread_forum_hot", "forum_id", "pinned", "hot"),
+        Index("ix_thread_forum_status_score", "forum_id", "status", "score"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +79,11 @@ class Thread(Timestamped, Base):
     hot: Mapped[float] = mapped_column(default=0.0)
     # Numbers the next post; posts keep their number whatever happens to others.
     last_post_number: Mapped[int] = mapped_column(default=0)
+    # Ideas forums: the idea's public status; a merged duplicate points at the survivor.
+    status: Mapped[str | None] = mapped_column(String(16))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id"))
+    # Support forums: the accepted answer (at most one post per thread has is_solution).
+    solved: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     forum: Mapped[Forum] = relationship()
     author: Mapped[User] = relationship()
@@ -89,6 +95,9 @@ class Post(Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("thread_id", "number"),
         Index("ix_post_author_created", "author_id", "created_at"),
+        # The database guards "one accepted solution per thread".
+        Index("uq_post_one_solution", "thread_id", unique=True,
+              sqlite_where=text("is_solution"), postgresql_where=text("is_solution")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,6 +112,7 @@ class Post(Timestamped, Base):
     official: Mapped[bool] = mapped_column(Boolean, default=False)
     score: Mapped[int] = mapped_column(default=0)
     edited_at: Mapped[datetime | None]
+    is_solution: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     thread: Mapped[Thread] = relationship()
     author: Mapped[User] = relationship()

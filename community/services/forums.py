@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from .. import permissions, serializers, text
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
-from ..models import (Forum, ForumKind, Mention, Post, PostRevision, PostState, Role, Tag, Thread,
+from ..models import (Forum, ForumKind, IdeaStatus, Mention, Post, PostRevision, PostState, Role, Tag, Thread,
                       User, utcnow)
 from ..realtime import publisher, rooms
 from . import ranking
@@ -129,7 +129,7 @@ def _add_post(actor: User, thread: Thread, body: str) -> Post:
     thread.last_post_number += 1
     post = Post(thread=thread, author=actor, number=thread.last_post_number, body=body,
                 html=rendered.html, official=actor.has_role(Role.STAFF), created_at=utcnow(),
-                state=PostState.PUBLISHED, score=0)
+                state=PostState.PUBLISHED, score=0, is_solution=False)
     db.session.add(post)
     db.session.flush()
     _record_mentions(post, rendered)
@@ -155,7 +155,8 @@ def start_thread(actor: User, forum: Forum, title: str, body: str,
     now = utcnow()
     thread = Thread(forum=forum, author=actor, title=title, tags=chosen, created_at=now,
                     last_activity_at=now, pinned=False, locked=False, reply_count=0, score=0,
-                    last_post_number=0)
+                    last_post_number=0, solved=False,
+                    status=IdeaStatus.OPEN if forum.kind == ForumKind.IDEAS else None)
     db.session.add(thread)
     post = _add_post(actor, thread, body)
     forum.thread_count += 1

@@ -6,11 +6,11 @@ from flask import Flask
 
 from .. import permissions
 from ..models import utcnow
-from . import account, auth, forums, health, home, search
+from . import account, auth, feedback, forums, health, home, polls, search, support
 
 
 def register(app: Flask) -> None:
-    for module in (home, auth, account, forums, search, health):
+    for module in (home, auth, account, forums, feedback, support, polls, search, health):
         app.register_blueprint(module.bp)
     app.add_template_filter(ago)
     app.add_template_global(permissions.can, "can")

@@ -111,6 +111,8 @@
   }
 
   Object.entries(handlers).forEach(([name, handler]) => socket.on(name, handler));
+  // Page modules (polls, votes…) listen through the same socket.
+  window.communityLive = { on: (name, handler) => socket.on(name, handler), socket: socket };
 
   let connectedBefore = false;
   socket.on("connect", () => {

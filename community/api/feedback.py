@@ -1,0 +1,1 @@
+"""Votes, idea statuses, merging and the roadmap (being written)."""

@@ -1,0 +1,1 @@
+"""API for polls (placeholder: being written)."""

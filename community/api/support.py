@@ -1,0 +1,1 @@
+"""API for support (placeholder: being written)."""
