@@ -1,7 +1,7 @@
 """The demo brand: a sample community to explore right after `make run`."""
 
 from .models import ForumKind, Role
-from .services import accounts, forums, site
+from .services import accounts, feedback, forums, site
 from .services.unit import use_case
 
 DEMO_PASSWORD = "demo-community-2026"
@@ -55,6 +55,9 @@ THREADS = [
      "The Ridgeline 2 is great but heavy for solo trips. A trekking-pole 1P version under **1 kg** "
      "would be an instant buy for me.", ["tents"],
      [("riley", "+1, I'd buy this tomorrow."), ("jordan", "Would love a kid-sized one too 😄")]),
+    ("ideas", "riley", "Lighter stove windscreen",
+     "The aluminium windscreen is the heaviest part of my cook kit. A titanium one please!",
+     ["stoves"], []),
     ("ideas", "jordan", "Bring back the orange colourway",
      "The old orange packs were easy to spot on the trail and in photos. Please bring them back!",
      ["backpacks"], []),
@@ -63,6 +66,22 @@ THREADS = [
      "| Day | Distance | Camp |\n|---|---|---|\n| 1 | 18 km | Devil's Dream |\n| 2 | 22 km | South Puyallup |\n"
      "| 3 | 20 km | Mowich Lake |\n\nThe Ridgeline handled a night of sideways rain without a drop inside.",
      ["tents"], [("casey", "Those views! What was your base weight?")]),
+]
+
+
+VOTES = {
+    "A 1-person version of the Ridgeline under 1 kg": ["riley", "jordan", "morgan_mod", "sam_staff"],
+    "Bring back the orange colourway": ["casey", "riley"],
+    "Lighter stove windscreen": ["casey", "jordan", "morgan_mod"],
+    "Three days on the Wonderland Trail": ["casey", "jordan"],
+}
+
+STATUSES = [
+    ("A 1-person version of the Ridgeline under 1 kg", "planned",
+     "Our design team is prototyping a trekking-pole 1P. Target: 950 g. Thanks for the votes!"),
+    ("Lighter stove windscreen", "shipped",
+     "The new titanium windscreen is in stores now — 40 g lighter than the old one."),
+    ("Bring back the orange colourway", "under_review", "We're checking with our fabric supplier."),
 ]
 
 
@@ -83,8 +102,15 @@ def seed_demo() -> bool:
                for slug, name, description, kind in FORUMS}
     for slug, name in TAGS:
         forums.create_tag(users["sam_staff"], slug, name)
+    threads = {}
     for forum, author, title, body, tags, replies in THREADS:
         thread = forums.start_thread(users[author], by_slug[forum], title, body, tags)
+        threads[title] = thread
         for who, reply in replies:
             forums.reply(users[who], thread, reply)
+    for title, voters in VOTES.items():
+        for voter in voters:
+            feedback.vote_thread(users[voter], threads[title], 1)
+    for title, status, note in STATUSES:
+        feedback.set_idea_status(users["sam_staff"], threads[title], status, note)
     return True

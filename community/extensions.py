@@ -1,5 +1,6 @@
 """Extensions, created unbound and bound to an app in create_app()."""
 
+import threading
 from contextvars import ContextVar
 
 from flask import Flask, has_app_context
@@ -19,9 +20,12 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 writing: ContextVar[bool] = ContextVar("writing", default=False)
 
 
-def _session_scope() -> int:
-    # One session per app context: a request, a CLI command or a socket event.
-    return id(app_ctx._get_current_object()) if has_app_context() else 0
+def _session_scope() -> tuple[str, int]:
+    # One session per app context (a request, a CLI command, a socket event); outside any
+    # context, one per thread.
+    if has_app_context():
+        return ("app", id(app_ctx._get_current_object()))
+    return ("thread", threading.get_ident())
 
 
 class Database:

@@ -4,6 +4,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from .. import permissions, serializers
+from ..errors import ValidationError
 from ..queries import forums as q
 from ..queries.paging import page_number, per_page_number
 from ..services import forums
@@ -37,11 +38,18 @@ def create_forum():
 
 @bp.get("/forums/<slug>/threads")
 @documented("A page of a forum's threads", responses={200: ThreadListOut},
-            query={"sort": "latest, top or trending", "tag": "Only threads with this tag"} | PAGING)
+            query={"sort": "latest, top or trending", "tag": "Only threads with this tag",
+                   "status": "Ideas with this status", "solved": "1 or 0: support questions"}
+            | PAGING)
 def list_threads(slug: str):
     forum = q.get_forum(current_user, slug)
+    solved = request.args.get("solved")
+    if solved not in (None, "", "0", "1"):
+        raise ValidationError("solved is 1 or 0.", {"solved": "1 or 0."})
     page = q.forum_threads(current_user, forum, sort=request.args.get("sort", "latest"),
                            tag=request.args.get("tag") or None,
+                           status=request.args.get("status") or None,
+                           solved=None if solved in (None, "") else solved == "1",
                            page=page_number(request.args.get("page")),
                            per_page=per_page_number(request.args.get("per_page"), 25))
     return jsonify(threads=[serializers.thread(t) for t in page.items], page=page.page,

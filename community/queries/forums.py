@@ -13,7 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .. import permissions
 from ..errors import NotFound, ValidationError
 from ..extensions import db
-from ..models import Forum, Post, PostRevision, PostState, Role, Tag, Thread, ThreadTag, User
+from ..models import (Forum, IdeaStatus, Post, PostRevision, PostState, Role, Tag, Thread,
+                      ThreadFollow, ThreadTag, User)
 from .paging import Page, paginate
 
 SORTS = {
@@ -55,6 +56,11 @@ def forum_index(viewer) -> list[ForumSummary]:
     return [ForumSummary(f, by_forum.get(f.id)) for f in forums]
 
 
+def ideas_forums(viewer) -> list[Forum]:
+    return list(db.session.scalars(select(Forum).where(
+        Forum.id.in_(_visible_forums(viewer)), Forum.kind == "ideas").order_by(Forum.position)))
+
+
 def get_forum(viewer, slug: str) -> Forum:
     """The forum, or NotFound when it does not exist or the viewer may not see it."""
     forum = db.session.scalar(select(Forum).where(Forum.slug == slug))
@@ -71,14 +77,24 @@ def _thread_listing(sort: str) -> Select:
 
 
 def forum_threads(viewer, forum: Forum, *, sort: str = "latest", tag: str | None = None,
+                  status: str | None = None, solved: bool | None = None,
                   page: int = 1, per_page: int = THREADS_PER_PAGE) -> Page[Thread]:
-    """A page of the forum's threads, pinned first, then in the chosen order."""
+    """A page of the forum's threads, pinned first, then in the chosen order.
+
+    Filters: a tag, an idea status, solved or unsolved (support questions).
+    """
     stmt = _thread_listing(sort).where(Thread.forum_id == forum.id)
     total = forum.thread_count
     if tag:
         stmt = stmt.where(Thread.id.in_(
             select(ThreadTag.thread_id).join(Tag).where(Tag.slug == tag)))
         total = None
+    if status:
+        if status not in set(IdeaStatus):
+            raise ValidationError("Unknown status.", {"status": f"One of {', '.join(IdeaStatus)}."})
+        stmt, total = stmt.where(Thread.status == status), None
+    if solved is not None:
+        stmt, total = stmt.where(Thread.solved.is_(solved)), None
     page_ = paginate(stmt, page, per_page, total)
     for thread in page_.items:
         set_committed_value(thread, "forum", forum)
@@ -157,6 +173,14 @@ def page_of_post(viewer, post: Post, per_page: int = POSTS_PER_PAGE) -> int:
     before = db.session.scalar(select(func.count()).select_from(
         _listed_posts(viewer, post.thread).where(Post.number < post.number).subquery()))
     return before // per_page + 1
+
+
+def follow_level(viewer, thread: Thread) -> str | None:
+    """How the viewer follows the thread (watching, tracking, muted), or None."""
+    if not viewer.is_authenticated:
+        return None
+    follow = db.session.get(ThreadFollow, (viewer.id, thread.id))
+    return follow.level if follow else None
 
 
 def last_page(viewer, thread: Thread, per_page: int = POSTS_PER_PAGE) -> int:

@@ -12,6 +12,7 @@ from ..models import (Forum, ForumKind, IdeaStatus, Mention, Post, PostRevision,
                       User, utcnow)
 from ..realtime import publisher, rooms
 from . import ranking
+from .follows import auto_follow
 from .unit import use_case
 
 TITLE_MIN, TITLE_MAX = 3, 200
@@ -133,6 +134,7 @@ def _add_post(actor: User, thread: Thread, body: str) -> Post:
     db.session.add(post)
     db.session.flush()
     _record_mentions(post, rendered)
+    auto_follow(actor, thread)
     return post
 
 

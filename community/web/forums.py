@@ -5,6 +5,8 @@ from flask_login import current_user, login_required
 
 from .. import text
 from ..errors import InputError
+from ..models import IdeaStatus
+from ..queries import feedback as qf
 from ..queries import forums as q
 from ..queries.paging import page_number
 from ..services import forums
@@ -28,10 +30,14 @@ def forum(slug: str):
     forum = q.get_forum(current_user, slug)
     sort = request.args.get("sort", "latest")
     tag = request.args.get("tag") or None
-    threads = q.forum_threads(current_user, forum, sort=sort, tag=tag,
-                              page=page_number(request.args.get("page")))
+    status = request.args.get("status") or None
+    solved = {"solved": True, "unsolved": False}.get(request.args.get("show", ""))
+    threads = q.forum_threads(current_user, forum, sort=sort, tag=tag, status=status,
+                              solved=solved, page=page_number(request.args.get("page")))
     return render_template("forums/forum.html", forum=forum, threads=threads, sort=sort,
-                           tag=tag, tags=q.all_tags())
+                           tag=tag, status=status, show=request.args.get("show"),
+                           tags=q.all_tags(), statuses=list(IdeaStatus),
+                           voted=qf.voted_threads(current_user, [t.id for t in threads.items]))
 
 
 @bp.route("/f/<slug>/new", methods=["GET", "POST"])
@@ -66,8 +72,7 @@ def thread(thread_id: int):
         quoted = q.get_post(current_user, quote_id)
         if quoted.thread_id == thread.id and quoted.body is not None:
             form.body.data = text.quote_reference(quoted.author.username, quoted.id, quoted.body)
-    return render_template("forums/thread.html", thread=thread, posts=posts, form=form,
-                           opening=posts.items[0] if posts.page == 1 and posts.items else None)
+    return render_template("forums/thread.html", form=form, **_thread_page(thread, posts))
 
 
 @bp.route("/t/<int:thread_id>/reply", methods=["POST"])
@@ -85,8 +90,20 @@ def reply(thread_id: int):
     # Preview, or a reply to fix: show the last page with the form filled in.
     posts = q.thread_posts(current_user, thread, q.last_page(current_user, thread))
     preview = forums.render(form.body.data).html if _wants_preview() and form.body.data else None
-    return render_template("forums/thread.html", thread=thread, posts=posts, form=form,
-                           preview=preview, opening=None), 400 if form.errors else 200
+    return render_template("forums/thread.html", form=form, preview=preview,
+                           **_thread_page(thread, posts)), 400 if form.errors else 200
+
+
+def _thread_page(thread, posts) -> dict:
+    """What the thread page shows besides the posts: votes, status history, following."""
+    return {
+        "thread": thread, "posts": posts,
+        "voted_posts": qf.voted_posts(current_user, [p.id for p in posts.items]),
+        "voted_thread": thread.id in qf.voted_threads(current_user, [thread.id]),
+        "history": qf.status_history(thread) if thread.status else [],
+        "following": q.follow_level(current_user, thread),
+        "statuses": [s for s in IdeaStatus if s != IdeaStatus.DUPLICATE],
+    }
 
 
 @bp.route("/t/<int:thread_id>/edit", methods=["GET", "POST"])
@@ -170,7 +187,8 @@ def delete_post(post_id: int):
 @bp.route("/p/<int:post_id>/fragment")
 def post_fragment(post_id: int):
     post = q.get_post(current_user, post_id)
-    return render_template("_partials/post.html", post=post)
+    return render_template("_partials/post.html", post=post,
+                           voted_posts=qf.voted_posts(current_user, [post.id]))
 
 
 @bp.route("/t/<int:thread_id>/fragment")
@@ -179,13 +197,15 @@ def thread_fragment(thread_id: int):
     thread = q.get_thread(current_user, thread_id)
     after = request.args.get("after", 0, type=int)
     posts = q.posts_after(current_user, thread, after)
-    return render_template("forums/_posts.html", posts=posts)
+    return render_template("forums/_posts.html", posts=posts,
+                           voted_posts=qf.voted_posts(current_user, [p.id for p in posts]))
 
 
 @bp.route("/t/<int:thread_id>/row")
 def thread_row(thread_id: int):
     thread = q.get_thread(current_user, thread_id)
-    return render_template("_partials/thread_row.html", thread=thread)
+    return render_template("_partials/thread_row.html", thread=thread,
+                           voted=qf.voted_threads(current_user, [thread.id]))
 
 
 @bp.route("/tags/<slug>")

@@ -9,9 +9,13 @@
   const status = document.getElementById("live-status");
   const threadId = posts ? Number(posts.dataset.threadId) : null;
   const forumSlug = threadList ? threadList.dataset.forum : null;
+  const roadmap = document.getElementById("roadmap");
   const rooms = [];
   if (threadId) rooms.push("thread:" + threadId);
   if (forumSlug) rooms.push("forum:" + forumSlug);
+  if (roadmap && roadmap.dataset.forums) {
+    roadmap.dataset.forums.split(" ").forEach((slug) => rooms.push("forum:" + slug));
+  }
 
   const socket = window.io({ transports: ["websocket", "polling"] });
 
@@ -73,6 +77,7 @@
     "post.removed": (data) => { if (data.thread_id === threadId) showPost(data.post_id); },
     "thread.updated": (data) => {
       const t = data.thread;
+      if (roadmap) refreshRoadmap();
       setText('[data-replies-for="thread-' + t.id + '"]', t.reply_count);
       if (t.id === threadId) setText("#thread-title", t.title);
       const row = document.getElementById("thread-" + t.id);
@@ -81,6 +86,7 @@
     "thread.created": (data) => { if (threadList) refreshRow(data.thread.id, true); },
     "vote.changed": (data) => {
       setText('[data-score-for="' + data.target + "-" + data.id + '"]', data.score);
+      if (roadmap && data.target === "thread") refreshRoadmap();
     },
     "presence": (data) => {
       if (data.thread_id !== threadId) return;
@@ -93,6 +99,17 @@
       renderTyping();
     },
   };
+
+  // --- roadmap -------------------------------------------------------------------------
+  let roadmapTimer = null;
+  function refreshRoadmap() {
+    // Votes can arrive in bursts: redraw at most twice a second.
+    clearTimeout(roadmapTimer);
+    roadmapTimer = setTimeout(async () => {
+      const fragment = await fetchHTML(roadmap.dataset.fragment);
+      if (fragment) roadmap.replaceChildren(fragment);
+    }, 500);
+  }
 
   // --- forum page ----------------------------------------------------------------------
   async function refreshRow(id, toTop) {

@@ -65,3 +65,19 @@ def test_register_and_log_in_in_the_browser(server, browser):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_a_vote_moves_the_count_in_the_other_browser(server, browser, member, moderator):
+    idea = make_thread(member, make_forum("ideas", kind="ideas"), title="Solar lantern")
+    reader = log_in(browser, server.url, "mia")
+    voter = log_in(browser, server.url, "moe")
+    for page in (reader, voter):
+        page.goto(f"/t/{idea.id}")
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    reader.evaluate("window.__notReloaded = true")
+    score = '[data-score-for="thread-%d"]' % idea.id
+
+    voter.get_by_role("button", name="Vote for this idea").click()
+    expect(voter.get_by_role("button", name="Vote for this idea")).to_have_attribute("aria-pressed", "true")
+    expect(reader.locator(score).first).to_have_text("1")
+    assert reader.evaluate("window.__notReloaded") is True
