@@ -131,6 +131,18 @@ def main() -> None:
     print(f"render+sanitise over {RUNS} runs: mean {statistics.fmean(timings):.2f} ms, "
           f"p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {timings[-1]:.2f} ms")
 
+    # Hostile bodies at the 50,000-character limit: each must stay well under a second.
+    limit = 50_000
+    hostile = {
+        "[ x 50k": "[" * limit, "![ x 25k": "![" * (limit // 2), "> x 50k": ">" * limit,
+        "*a x 25k": "*a" * (limit // 2), "- x 25k": "- " * (limit // 2),
+        "@bob x 10k": "@bob " * (limit // 5), "<a x 25k": "<a" * (limit // 2),
+    }
+    for label, source in hostile.items():
+        started = time.perf_counter()
+        render(source, resolve_mentions=resolve)
+        print(f"hostile {label:12} {(time.perf_counter() - started) * 1000:7.0f} ms")
+
 
 if __name__ == "__main__":
     main()

@@ -1,7 +1,7 @@
 """The demo brand: a sample community to explore right after `make run`."""
 
 from .models import ForumKind, Role
-from .services import accounts, feedback, forums, site
+from .services import accounts, feedback, forums, site, support
 from .services.unit import use_case
 
 DEMO_PASSWORD = "demo-community-2026"
@@ -106,8 +106,11 @@ def seed_demo() -> bool:
     for forum, author, title, body, tags, replies in THREADS:
         thread = forums.start_thread(users[author], by_slug[forum], title, body, tags)
         threads[title] = thread
-        for who, reply in replies:
-            forums.reply(users[who], thread, reply)
+        posts = [forums.reply(users[who], thread, reply) for who, reply in replies]
+        if thread.forum.kind == ForumKind.SUPPORT and len(posts) > 1:
+            # The asker accepts the official answer and rates the help.
+            support.accept_solution(thread.author, thread, posts[-1])
+            support.rate_thread(thread.author, thread, 5, "Fixed it in one evening, thanks!")
     for title, voters in VOTES.items():
         for voter in voters:
             feedback.vote_thread(users[voter], threads[title], 1)

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import (Forum, ForumKind, IdeaStatus, Mention, Post, PostRevision, PostState, Role, Tag, Thread,
                       User, utcnow)
 from ..realtime import publisher, rooms
-from . import ranking
+from . import ranking, support
 from .follows import auto_follow
 from .unit import use_case
 
@@ -211,6 +211,7 @@ def delete_post(actor: User, post: Post) -> Post:
         return post
     was_published = post.state == PostState.PUBLISHED
     post.state = PostState.DELETED
+    support.unmark_removed_solution(post)
     if was_published:
         thread = post.thread
         thread.forum.post_count -= 1

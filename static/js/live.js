@@ -79,7 +79,10 @@
       const t = data.thread;
       if (roadmap) refreshRoadmap();
       setText('[data-replies-for="thread-' + t.id + '"]', t.reply_count);
-      if (t.id === threadId) setText("#thread-title", t.title);
+      if (t.id === threadId) {
+        setText("#thread-title", t.title);
+        refreshSolution();
+      }
       const row = document.getElementById("thread-" + t.id);
       if (row && threadList) refreshRow(t.id, true);
     },
@@ -99,6 +102,13 @@
       renderTyping();
     },
   };
+
+  async function refreshSolution() {
+    const slot = document.getElementById("solution-banner");
+    if (!slot) return;
+    const fragment = await fetchHTML("/t/" + threadId + "/solution/fragment");
+    if (fragment) slot.replaceWith(fragment);
+  }
 
   // --- roadmap -------------------------------------------------------------------------
   let roadmapTimer = null;
