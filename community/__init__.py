@@ -90,6 +90,16 @@ def configure_responses(app: Flask) -> None:
             g.site = site_settings()
         return {"site": g.site}
 
+    @app.before_request
+    def count_visit():
+        from flask_login import current_user
+
+        from .services.accounts import note_visit
+
+        if request.endpoint not in (None, "static", "health.healthz") and \
+                current_user.is_authenticated and not current_user.is_suspended():
+            note_visit(current_user)
+
     @app.after_request
     def security_headers(response):
         headers = response.headers

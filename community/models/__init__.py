@@ -1,6 +1,9 @@
 """Typed SQLAlchemy models; importing this package registers every table on Base.metadata."""
 
+from .advocacy import Badge, BadgeAward, PointEntry, PointTotal, ScoringRule
 from .base import Base, utcnow
+from .moderation import AuditEntry, Flag, ReviewItem, WatchedWord
+from .notify import ForumFollow, NotificationPreference, OutboxEmail
 from .feedback import (CsatRating, IdeaStatus, Notification, NpsResponse, Poll, PollBallot,
                        PollOption, PostVote, StatusChange, ThreadFollow, ThreadVote)
 from .forum import Forum, ForumKind, Mention, Post, PostRevision, PostState, Tag, Thread, ThreadTag
@@ -8,6 +11,8 @@ from .site import Setting
 from .user import ApiToken, Role, User
 
 __all__ = [
+    "AuditEntry", "Badge", "BadgeAward", "Flag", "ForumFollow", "NotificationPreference",
+    "OutboxEmail", "PointEntry", "PointTotal", "ReviewItem", "ScoringRule", "WatchedWord",
     "CsatRating", "IdeaStatus", "Notification", "NpsResponse", "Poll", "PollBallot", "PollOption",
     "PostVote", "StatusChange", "ThreadFollow", "ThreadVote",
     "ApiToken", "Base", "Forum", "ForumKind", "Mention", "Post", "PostRevision", "PostState",

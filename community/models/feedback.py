@@ -83,6 +83,9 @@ class Notification(Timestamped, Base):
     # A short, already-rendered plain-text line ("Sam marked your idea Planned: …").
     message: Mapped[str] = mapped_column(Text, default="")
     read_at: Mapped[datetime | None]
+    # Unread notifications with the same key are shown as one ("3 new replies in …").
+    group_key: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    count: Mapped[int] = mapped_column(default=1, server_default="1")
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
 

@@ -37,6 +37,8 @@ class Forum(Timestamped, Base):
     thread_count: Mapped[int] = mapped_column(default=0)
     post_count: Mapped[int] = mapped_column(default=0)
     last_activity_at: Mapped[datetime | None]
+    # Every post waits for a moderator before anyone else sees it.
+    premoderated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Tag(Base):
@@ -84,6 +86,8 @@ class Thread(Timestamped, Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id"))
     # Support forums: the accepted answer (at most one post per thread has is_solution).
     solved: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # "published", or "pending" while its opening post waits for review, or "hidden".
+    state: Mapped[str] = mapped_column(String(16), default="published", server_default="published")
 
     forum: Mapped[Forum] = relationship()
     author: Mapped[User] = relationship()

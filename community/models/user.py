@@ -1,9 +1,9 @@
 """Members, their roles and trust levels, and the API tokens they hold."""
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Timestamped, utcnow
@@ -35,7 +35,19 @@ class User(Timestamped, Base):
     )
     trust_level: Mapped[int] = mapped_column(default=0, server_default="0")
     suspended_until: Mapped[datetime | None]
+    suspended_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     last_seen_at: Mapped[datetime | None]
+    # Advocacy: all-time points (also in point_total) and the daily visit streak.
+    points: Mapped[int] = mapped_column(default=0, server_default="0")
+    visit_streak: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_visit_on: Mapped[date | None]
+    days_visited: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Trust: published posts so far, and whether a moderator fixed the level by hand.
+    post_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    trust_locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Notifications: email digests (off, daily, weekly) and following what one posts in.
+    digest: Mapped[str] = mapped_column(String(8), default="weekly", server_default="weekly")
+    auto_follow: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 

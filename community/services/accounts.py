@@ -9,6 +9,7 @@ from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..models import ApiToken, Role, User, utcnow
 from ..security import hash_password, hash_token, new_token, verify_password
+from . import signals
 from .unit import use_case
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{2,29}$")
@@ -73,9 +74,11 @@ def register_user(username: str, email: str, password: str, role: Role = Role.ME
     if taken:
         raise Conflict("That account already exists.", taken)
 
-    user = User(username=username, email=email, password_hash=hash_password(password), role=role)
+    user = User(username=username, email=email, password_hash=hash_password(password), role=role,
+                trust_level=0)
     db.session.add(user)
     db.session.flush()
+    signals.send("member_joined", user=user)
     return user
 
 
@@ -155,6 +158,24 @@ def revoke_token(actor: User, token: ApiToken) -> None:
     permissions.require(actor, "edit_profile", token.user)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+
+
+def note_visit(user: User) -> None:
+    """Count the member's first request of each UTC day (visit streaks, trust, analytics)."""
+    today = utcnow().date()
+    if user.last_visit_on != today:
+        _record_visit(user, today)
+
+
+@use_case
+def _record_visit(user: User, today) -> None:
+    yesterday = today.toordinal() - 1
+    continued = user.last_visit_on is not None and user.last_visit_on.toordinal() == yesterday
+    user.visit_streak = user.visit_streak + 1 if continued else 1
+    user.days_visited += 1
+    user.last_visit_on = today
+    user.last_seen_at = utcnow()
+    signals.send("member_visited", user=user, day=today)
 
 
 @use_case

@@ -8,7 +8,7 @@ from ..extensions import db
 from ..models import (IdeaStatus, Notification, Post, PostVote, StatusChange, Thread,
                       ThreadFollow, ThreadVote)
 from ..realtime import publisher, rooms
-from . import forums, ranking
+from . import forums, ranking, signals
 from .rows import delete_if_present, insert_if_absent
 from .unit import use_case
 
@@ -50,6 +50,7 @@ def vote_thread(actor, thread: Thread, value: int) -> int:
     db.session.refresh(thread, ["score"])
     if change:
         ranking.refresh(thread)
+        signals.send("thread_voted", thread=thread, voter=actor, change=change)
         publisher.publish("vote.changed", {"target": "thread", "id": thread.id, "score": thread.score},
                           rooms.thread(thread.id), rooms.forum(thread.forum.slug))
     return thread.score
@@ -66,6 +67,7 @@ def vote_post(actor, post: Post, value: int) -> int:
         db.session.execute(update(Post).where(Post.id == post.id).values(score=Post.score + change))
     db.session.refresh(post, ["score"])
     if change:
+        signals.send("post_voted", post=post, voter=actor, change=change)
         publisher.publish("vote.changed", {"target": "post", "id": post.id, "score": post.score},
                           rooms.thread(post.thread_id))
     return post.score
@@ -89,10 +91,13 @@ def set_idea_status(actor, thread: Thread, status: str, note: str = "") -> Statu
 
 def _change_status(actor, thread: Thread, status: str, body: str) -> StatusChange:
     post = forums.reply(actor, thread, body)
-    change = StatusChange(thread_id=thread.id, actor=actor, from_status=thread.status or "open",
-                          to_status=status, post_id=post.id)
+    old = thread.status or "open"
+    change = StatusChange(thread_id=thread.id, actor=actor, from_status=old, to_status=status,
+                          post_id=post.id)
     thread.status = status
     db.session.add(change)
+    signals.send("idea_status_changed", thread=thread, actor=actor, old=old, new=status,
+                 note_post=post)
     _tell_voters_and_followers(actor, thread, IdeaStatus(status).label)
     publisher.publish("thread.updated", {"thread": serializers.thread(thread)},
                       rooms.thread(thread.id), rooms.forum(thread.forum.slug))

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import (Forum, ForumKind, IdeaStatus, Mention, Post, PostRevision, PostState, Role, Tag, Thread,
                       User, utcnow)
 from ..realtime import publisher, rooms
-from . import ranking, support
+from . import ranking, signals, support
 from .follows import auto_follow
 from .unit import use_case
 
@@ -163,6 +163,7 @@ def start_thread(actor: User, forum: Forum, title: str, body: str,
     post = _add_post(actor, thread, body)
     forum.thread_count += 1
     _count_new_post(thread, post)
+    signals.send("thread_started", thread=thread, post=post)
     publisher.publish("thread.created", {"forum": forum.slug, "thread": serializers.thread(thread)},
                       rooms.forum(forum.slug))
     return thread
@@ -178,6 +179,7 @@ def reply(actor: User, thread: Thread, body: str) -> Post:
     post = _add_post(actor, thread, check_body(body))
     _count_new_post(thread, post)
     if post.state == PostState.PUBLISHED:
+        signals.send("post_published", post=post)
         publisher.publish("post.created", {"thread_id": thread.id, "post": serializers.post(post)},
                           rooms.thread(thread.id))
         publisher.publish("thread.updated", {"thread": serializers.thread(thread)},
@@ -218,6 +220,7 @@ def delete_post(actor: User, post: Post) -> Post:
         if post.number > 1:
             thread.reply_count -= 1
             ranking.refresh(thread)
+        signals.send("post_removed", post=post, actor=actor)
         publisher.publish("post.removed", {"thread_id": thread.id, "post_id": post.id},
                           rooms.thread(thread.id))
     return post

@@ -8,6 +8,7 @@ from ..extensions import db
 from ..models import CsatRating, ForumKind, NpsResponse, Post, PostState, Thread, User, utcnow
 from ..queries.support import CSAT_CHANGE_WINDOW, NPS_INTERVAL
 from ..realtime import publisher, rooms
+from . import signals
 from .unit import use_case
 
 CSAT_MIN, CSAT_MAX = 1, 5
@@ -36,11 +37,11 @@ def accept_solution(actor: User, thread: Thread, post: Post) -> Thread:
     if current is not None and current.id == post.id:
         return thread
     if current is not None:
-        _set_solution(current, False)
+        _set_solution(current, False, actor)
         # The partial unique index allows one solution per thread at every moment, so
         # the old one must be cleared in the database before the new one is set.
         db.session.flush()
-    _set_solution(post, True)
+    _set_solution(post, True, actor)
     thread.solved = True
     _announce(thread)
     return thread
@@ -58,7 +59,7 @@ def unaccept_solution(actor: User, thread: Thread) -> Thread:
     if current is None and not thread.solved:
         return thread
     if current is not None:
-        _set_solution(current, False)
+        _set_solution(current, False, actor)
     thread.solved = False
     _announce(thread)
     return thread
@@ -104,10 +105,11 @@ def _current_solution(thread: Thread) -> Post | None:
         .execution_options(populate_existing=True))
 
 
-def _set_solution(post: Post, value: bool) -> None:
+def _set_solution(post: Post, value: bool, actor: User | None = None) -> None:
     # The one place a post becomes or stops being an accepted solution, so the recognition
     # its author earns for it (points, badges) is given and taken back here and nowhere else.
     post.is_solution = value
+    signals.send("solution_changed", thread=post.thread, post=post, accepted=value, actor=actor)
     if post.state == PostState.PUBLISHED:
         publisher.publish("post.updated", {"thread_id": post.thread_id,
                                            "post": serializers.post(post)},

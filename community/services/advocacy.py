@@ -1,0 +1,1 @@
+"""Points, badges and ranks (being written)."""

@@ -1,0 +1,1 @@
+"""Signal receivers and use cases for notifications (being written)."""

@@ -1,0 +1,1 @@
+"""Signal receivers and use cases for webhooks (being written)."""
