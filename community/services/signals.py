@@ -16,6 +16,7 @@ Signals and their arguments:
 - idea_status_changed(thread, actor, old, new, note_post)
 - member_visited(user, day)                the first request of a member on a UTC day
 - badge_awarded(award)
+- rank_reached(user, rank)                 a member's points reached a new rank title
 - member_joined(user)
 - moderation_action(action, actor, target_user, post, reason)
 """
@@ -28,7 +29,7 @@ _receivers: dict[str, list[Callable]] = defaultdict(list)
 SIGNALS = {
     "thread_started", "post_published", "post_removed", "post_restored", "thread_voted",
     "post_voted", "solution_changed", "idea_status_changed", "member_visited", "badge_awarded",
-    "member_joined", "moderation_action",
+    "member_joined", "moderation_action", "rank_reached",
 }
 
 
