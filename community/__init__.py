@@ -94,10 +94,13 @@ def configure_responses(app: Flask) -> None:
     def count_visit():
         from flask_login import current_user
 
+        from .auth import bearer_token
         from .services.accounts import note_visit
 
-        if request.endpoint not in (None, "static", "health.healthz") and \
-                current_user.is_authenticated and not current_user.is_suspended():
+        # Visits are people in browsers, not integrations using a token.
+        if request.endpoint not in (None, "static", "health.healthz") \
+                and bearer_token(request) is None \
+                and current_user.is_authenticated and not current_user.is_suspended():
             note_visit(current_user)
 
     @app.after_request

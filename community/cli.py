@@ -108,8 +108,47 @@ def serve(host: str, port: int) -> None:
                  log_output=False)
 
 
+@click.group("advocacy")
+def advocacy_group() -> None:
+    """Points, badges and leaderboards."""
+
+
+@advocacy_group.command("recompute")
+@click.option("--check", is_flag=True, help="Fail (exit 1) if the live totals differed.")
+@with_appcontext
+def advocacy_recompute(check: bool) -> None:
+    """Rebuild every points total from the ledger and report what differed."""
+    from .services.advocacy import recompute_totals
+
+    result = recompute_totals()
+    click.echo(f"Rebuilt {result['totals']} totals; {result['differences']} differed.")
+    if check and result["differences"]:
+        raise SystemExit(1)
+
+
+@advocacy_group.command("month-end")
+@click.option("--month", help="YYYY-MM (default: last month).")
+@with_appcontext
+def advocacy_month_end(month: str | None) -> None:
+    """Award "Top 10 advocate" for a month (run it on the 1st)."""
+    from datetime import date, timedelta
+
+    from .models import utcnow
+    from .services.advocacy import award_month_top10
+
+    if month:
+        try:
+            first = date.fromisoformat(month + "-01")
+        except ValueError:
+            raise click.BadParameter("use YYYY-MM", param_hint="--month") from None
+    else:
+        first = (utcnow().date().replace(day=1) - timedelta(days=1)).replace(day=1)
+    awards = award_month_top10(first)
+    click.echo(f"Awarded {len(awards)} “Top 10 advocate” badges for {first:%B %Y}.")
+
+
 def register_commands(app: Flask) -> None:
-    for cmd in (db_group, user_group, seed, serve):
+    for cmd in (db_group, user_group, seed, serve, advocacy_group):
         app.cli.add_command(cmd)
 
 

@@ -20,6 +20,9 @@ DEFAULTS = {
     "PASSWORD_TIME_COST": 3,
     "PASSWORD_MEMORY_COST": 65536,
     "TRUST_PROXY": False,
+    # Votes from accounts younger than this earn their receivers no points.
+    "POINTS_MIN_VOTER_AGE_HOURS": 24,
+    "LEADERBOARD_BROADCAST_SECONDS": 1.0,
     # Redis pub/sub channel the processes of one community share.
     "SOCKETIO_CHANNEL": "community",
 }

@@ -216,6 +216,24 @@ def _vote_poll(user, poll) -> bool:
     return _view_forum(user, poll.thread.forum)
 
 
+# --- advocacy: points and badges -------------------------------------------------------
+
+@rule("manage_advocacy")
+def _manage_advocacy(user, target) -> bool:
+    """The scoring table, custom badge definitions, revoking badges."""
+    return user.has_role(Role.ADMIN)
+
+
+@rule("grant_badges")
+def _grant_badges(user, target) -> bool:
+    return user.has_role(Role.STAFF)
+
+
+@rule("export_leaderboard")
+def _export_leaderboard(user, target) -> bool:
+    return user.has_role(Role.STAFF)
+
+
 # Actions a visitor may take, and those left to a suspended member.
 _ANONYMOUS_ACTIONS: set[str] = {"view_forum", "view_post"}
 _READ_ACTIONS: set[str] = {"view_forum", "view_post"}

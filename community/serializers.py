@@ -1,9 +1,12 @@
 """JSON-safe shapes of domain objects, one per kind, for the API and Socket.IO alike."""
 
 from .models import Forum, Post, PostState, Tag, Thread, User
+from .services.advocacy import rank_for
 
 
 def user(u: User, viewer=None) -> dict:
+    from .queries.advocacy import top_badges
+
     data = {
         "id": u.id,
         "username": u.username,
@@ -11,8 +14,9 @@ def user(u: User, viewer=None) -> dict:
         "bio": u.bio,
         "role": str(u.role),
         "trust_level": u.trust_level,
-        "points": 0,
-        "badges": [],
+        "points": u.points,
+        "rank": rank_for(u.points),
+        "badges": [b.slug for b in top_badges([u.id]).get(u.id, [])],
         "avatar_url": f"/u/{u.username}/avatar.svg",
         "created_at": u.created_at.isoformat(),
     }
@@ -63,3 +67,10 @@ def post(p: Post, *, show_content: bool = True) -> dict:
         "edited_at": p.edited_at.isoformat() if p.edited_at else None,
         "url": f"/p/{p.id}",
     }
+
+
+def leaderboard_entry(entry) -> dict:
+    return {"rank": entry.rank, "username": entry.user.username,
+            "display_name": entry.user.name, "points": entry.points,
+            "title": rank_for(entry.user.points), "badges": [b.slug for b in entry.badges],
+            "avatar_url": f"/u/{entry.user.username}/avatar.svg"}

@@ -26,6 +26,8 @@ def authenticate():
 
 
 def register(app: Flask) -> None:
-    from . import feedback, forums, openapi, polls, search, support, tokens, users  # noqa: F401  (routes register on bp)
+    # Importing the route modules registers their routes on bp.
+    from . import (advocacy, feedback, forums, openapi, polls, search, support,  # noqa: F401
+                   tokens, users)
 
     app.register_blueprint(bp)

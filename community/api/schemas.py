@@ -37,6 +37,7 @@ class UserOut(BaseModel):
     role: Literal["member", "moderator", "staff", "admin"]
     trust_level: int = Field(ge=0, le=4)
     points: int
+    rank: str
     badges: list[str]
     avatar_url: str
     created_at: datetime

@@ -102,6 +102,7 @@ def update_profile(actor, user: User, display_name: str, bio: str) -> User:
     if errors:
         raise ValidationError("Please correct the highlighted fields.", errors)
     user.display_name, user.bio = display_name, bio
+    signals.send("profile_updated", user=user)
     return user
 
 

@@ -18,6 +18,7 @@ Signals and their arguments:
 - badge_awarded(award)
 - rank_reached(user, rank)                 a member's points reached a new rank title
 - member_joined(user)
+- profile_updated(user)
 - moderation_action(action, actor, target_user, post, reason)
 """
 
@@ -29,7 +30,7 @@ _receivers: dict[str, list[Callable]] = defaultdict(list)
 SIGNALS = {
     "thread_started", "post_published", "post_removed", "post_restored", "thread_voted",
     "post_voted", "solution_changed", "idea_status_changed", "member_visited", "badge_awarded",
-    "member_joined", "moderation_action", "rank_reached",
+    "member_joined", "moderation_action", "rank_reached", "profile_updated",
 }
 
 

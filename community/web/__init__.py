@@ -6,11 +6,11 @@ from flask import Flask
 
 from .. import permissions
 from ..models import utcnow
-from . import account, auth, feedback, forums, health, home, polls, search, support
+from . import account, advocacy, auth, feedback, forums, health, home, polls, search, support
 
 
 def register(app: Flask) -> None:
-    for module in (home, auth, account, forums, feedback, support, polls, search, health):
+    for module in (home, auth, account, forums, feedback, support, polls, advocacy, search, health):
         app.register_blueprint(module.bp)
     app.add_template_filter(ago)
     app.add_template_global(permissions.can, "can")

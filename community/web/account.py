@@ -7,7 +7,9 @@ from ..avatars import avatar_svg
 from ..errors import InputError, NotFound
 from ..extensions import db
 from ..models import ApiToken
+from ..queries import advocacy as qa
 from ..queries.forums import user_activity
+from ..services.advocacy import rank_for
 from ..services import accounts
 from .forms import PasswordForm, ProfileForm, TokenForm, show_errors
 
@@ -18,7 +20,10 @@ bp = Blueprint("account", __name__)
 def profile(username: str):
     user = accounts.get_user(username)
     return render_template("account/profile.html", user=user,
-                           activity=user_activity(current_user, user))
+                           activity=user_activity(current_user, user),
+                           rank=rank_for(user.points), awards=qa.awards_of(user),
+                           solutions=qa.solutions_given(current_user, user),
+                           ideas=qa.ideas_posted(current_user, user))
 
 
 @bp.route("/u/<username>/avatar.svg")

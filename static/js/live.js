@@ -10,9 +10,11 @@
   const threadId = posts ? Number(posts.dataset.threadId) : null;
   const forumSlug = threadList ? threadList.dataset.forum : null;
   const roadmap = document.getElementById("roadmap");
+  const board = document.getElementById("leaderboard");
   const rooms = [];
   if (threadId) rooms.push("thread:" + threadId);
   if (forumSlug) rooms.push("forum:" + forumSlug);
+  if (board) rooms.push("leaderboard");
   if (roadmap && roadmap.dataset.forums) {
     roadmap.dataset.forums.split(" ").forEach((slug) => rooms.push("forum:" + slug));
   }
@@ -95,6 +97,15 @@
       if (data.thread_id !== threadId) return;
       setText("#viewers", data.viewers === 1 ? "1 person viewing" : data.viewers + " people viewing");
     },
+    "leaderboard.changed": async () => {
+      if (!board) return;
+      const fragment = await fetchHTML(board.dataset.fragment);
+      if (fragment) board.replaceChildren(fragment);
+    },
+    "badge.awarded": (data) => {
+      if (!data.reason || !document.body.dataset.username || data.username !== document.body.dataset.username) return;
+      toast(data.badge.icon + " You earned the “" + data.badge.name + "” badge: " + data.reason);
+    },
     "typing": (data) => {
       if (data.thread_id !== threadId) return;
       clearTimeout(typers.get(data.username));
@@ -108,6 +119,22 @@
     if (!slot) return;
     const fragment = await fetchHTML("/t/" + threadId + "/solution/fragment");
     if (fragment) slot.replaceWith(fragment);
+  }
+
+  function toast(message) {
+    let region = document.getElementById("toasts");
+    if (!region) {
+      region = document.createElement("div");
+      region.id = "toasts";
+      region.className = "toasts";
+      region.setAttribute("role", "status");
+      document.body.appendChild(region);
+    }
+    const item = document.createElement("p");
+    item.className = "toast";
+    item.textContent = message;
+    region.appendChild(item);
+    setTimeout(() => item.remove(), 8000);
   }
 
   // --- roadmap -------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import re
+import threading
 
 from sqlalchemy import event
 
@@ -142,9 +143,12 @@ def test_profile_shows_activity_in_visible_forums_only(client, member, moderator
 
 def count_queries(client, path: str) -> int:
     statements = []
+    me = threading.get_ident()
 
     def record(conn, cursor, statement, *args):
-        statements.append(statement)
+        # Only this request's queries, not those of background threads (broadcasts).
+        if threading.get_ident() == me:
+            statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
