@@ -65,6 +65,8 @@ class Thread(Timestamped, Base):
         Index("ix_thread_forum_top", "forum_id", "pinned", "score"),
         Index("ix_thread_forum_hot", "forum_id", "pinned", "hot"),
         Index("ix_thread_forum_status_score", "forum_id", "status", "score"),
+        # The newest thread of a forum, whatever is pinned (the home page).
+        Index("ix_thread_forum_activity", "forum_id", "last_activity_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -45,11 +45,13 @@ def forum_index(viewer) -> list[ForumSummary]:
     forums = db.session.scalars(
         select(Forum).where(Forum.id.in_(_visible_forums(viewer))).order_by(Forum.position, Forum.id)
     ).all()
-    ranked = select(Thread.id, func.row_number().over(
-        partition_by=Thread.forum_id, order_by=(Thread.last_activity_at.desc(), Thread.id.desc())
-    ).label("rank")).where(Thread.forum_id.in_([f.id for f in forums])).subquery()
+    # One statement; for each forum, one step down ix_thread_forum_activity.
+    newest = (select(Thread.id).where(Thread.forum_id == Forum.id)
+              .order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(1)
+              .correlate(Forum).scalar_subquery())
     latest = db.session.scalars(
-        select(Thread).join(ranked, ranked.c.id == Thread.id).where(ranked.c.rank == 1)
+        select(Thread).where(Thread.id.in_(
+            select(newest).where(Forum.id.in_([f.id for f in forums]))))
         .options(joinedload(Thread.author))
     ).all()
     by_forum = {t.forum_id: t for t in latest}
@@ -150,12 +152,23 @@ def _listed_posts(viewer, thread: Thread) -> Select:
 
 def thread_posts(viewer, thread: Thread, page: int = 1,
                  per_page: int = POSTS_PER_PAGE) -> Page[Post]:
-    """A page of the thread's posts in order."""
-    stmt = _listed_posts(viewer, thread).options(joinedload(Post.author)).order_by(Post.number)
-    posts = paginate(stmt, page, per_page)
-    for post in posts.items:
+    """A page of the thread's posts in order.
+
+    Pages are ranges of post numbers (page 2 holds numbers 21–40), so a page of a long
+    thread is an index range read, never a count or an OFFSET. Removed posts keep their
+    number and their place; someone else's post awaiting review leaves its page one short.
+    """
+    total = thread.last_post_number
+    result = Page([], page, per_page, total)
+    if page > result.pages:
+        raise NotFound("There is no such page.")
+    first = (page - 1) * per_page
+    result.items = list(db.session.scalars(
+        _listed_posts(viewer, thread).where(Post.number > first, Post.number <= first + per_page)
+        .options(joinedload(Post.author)).order_by(Post.number)))
+    for post in result.items:
         set_committed_value(post, "thread", thread)
-    return posts
+    return result
 
 
 def posts_after(viewer, thread: Thread, number: int, limit: int = 50) -> list[Post]:
@@ -169,10 +182,8 @@ def posts_after(viewer, thread: Thread, number: int, limit: int = 50) -> list[Po
 
 
 def page_of_post(viewer, post: Post, per_page: int = POSTS_PER_PAGE) -> int:
-    """Which page of its thread the post is on."""
-    before = db.session.scalar(select(func.count()).select_from(
-        _listed_posts(viewer, post.thread).where(Post.number < post.number).subquery()))
-    return before // per_page + 1
+    """Which page of its thread the post is on (see thread_posts)."""
+    return (post.number - 1) // per_page + 1
 
 
 def follow_level(viewer, thread: Thread) -> str | None:
@@ -185,9 +196,7 @@ def follow_level(viewer, thread: Thread) -> str | None:
 
 def last_page(viewer, thread: Thread, per_page: int = POSTS_PER_PAGE) -> int:
     """The number of the thread's last page."""
-    total = db.session.scalar(select(func.count()).select_from(
-        _listed_posts(viewer, thread).subquery()))
-    return max(1, -(-total // per_page))
+    return max(1, -(-thread.last_post_number // per_page))
 
 
 def revisions(post: Post) -> list[PostRevision]:
