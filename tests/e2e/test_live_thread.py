@@ -1,31 +1,9 @@
 """Two people in two browsers on one thread see each other's replies and typing live."""
 
-import pytest
 from playwright.sync_api import expect
 
-from ..conftest import TEST_SETTINGS
 from ..factories import PASSWORD, make_forum, make_thread
-from ..servers import start_servers
-
-
-@pytest.fixture
-def server(app, migrated_url, tmp_path):
-    env = {"DATABASE_URL": migrated_url, "SECRET_KEY": TEST_SETTINGS["SECRET_KEY"],
-           "COMMUNITY_RATELIMIT_ENABLED": "false", "COMMUNITY_PASSWORD_TIME_COST": "1",
-           "COMMUNITY_PASSWORD_MEMORY_COST": "1024"}
-    [server] = start_servers(1, env, tmp_path)
-    yield server
-    server.stop()
-
-
-def log_in(browser, base_url, username):
-    page = browser.new_context(base_url=base_url).new_page()
-    page.goto("/login")
-    page.get_by_label("Username or email").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    return page
+from .conftest import log_in
 
 
 def test_reply_and_typing_appear_live_in_the_other_browser(server, browser, member, moderator):
