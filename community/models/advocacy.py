@@ -25,7 +25,8 @@ class PointEntry(Timestamped, Base):
     __table_args__ = (
         Index("ix_point_entry_user_created", "user_id", "created_at"),
         Index("ix_point_entry_created", "created_at"),
-        Index("ix_point_entry_key", "user_id", "action", "subject_key"),
+        # A subject's net points for a member (scoring and undoing look this up).
+        Index("ix_point_entry_key", "user_id", "subject_key", "action"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,7 +51,11 @@ class PointTotal(Base):
 
     __tablename__ = "point_total"
     __table_args__ = (
-        Index("ix_point_total_board", "period", "period_start", "forum_id", "points"),
+        # The top of one period: read backwards in index order (ties newest member first),
+        # no sort.
+        Index("ix_point_total_board", "period", "period_start", "forum_id", "points", "user_id"),
+        # Custom ranges add up day rows: covered by the index, no table reads.
+        Index("ix_point_total_range", "period", "forum_id", "period_start", "user_id", "points"),
     )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)

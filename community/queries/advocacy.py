@@ -77,7 +77,8 @@ def leaderboard(period: str = "week", *, forum: Forum | None = None, start: str 
                 end: str | None = None, limit: int = 20) -> Board:
     """The top members for a period, most points first; ties share a rank (1, 1, 3…).
 
-    Ties are listed by member id, so the order is stable.
+    Ties are listed newest member first (by id, descending), so the order is stable and the
+    index is read backwards without a sort.
     """
     first, last = parse_range(period, start, end)
     forum_id = forum.id if forum is not None else 0
@@ -88,14 +89,14 @@ def leaderboard(period: str = "week", *, forum: Forum | None = None, start: str 
             .where(PointTotal.period == "day", PointTotal.forum_id == forum_id,
                    PointTotal.period_start.between(first, last))
             .group_by(PointTotal.user_id).having(func.sum(PointTotal.points) > 0)
-            .order_by(total.desc(), PointTotal.user_id).limit(limit)).all()
+            .order_by(total.desc(), PointTotal.user_id.desc()).limit(limit)).all()
     else:
         starts = period_starts(utcnow().date())
         rows = db.session.execute(
             select(PointTotal.user_id, PointTotal.points)
             .where(PointTotal.period == period, PointTotal.period_start == starts[period],
                    PointTotal.forum_id == forum_id, PointTotal.points > 0)
-            .order_by(PointTotal.points.desc(), PointTotal.user_id).limit(limit)).all()
+            .order_by(PointTotal.points.desc(), PointTotal.user_id.desc()).limit(limit)).all()
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([r[0] for r in rows])))}
     badges = top_badges(list(users))
     entries, rank = [], 0

@@ -419,7 +419,7 @@ def award_month_top10(month: date) -> list[BadgeAward]:
         select(PointTotal.user_id).where(PointTotal.period == "month",
                                          PointTotal.period_start == start,
                                          PointTotal.forum_id == 0, PointTotal.points > 0)
-        .order_by(PointTotal.points.desc(), PointTotal.user_id).limit(10)).all()
+        .order_by(PointTotal.points.desc(), PointTotal.user_id.desc()).limit(10)).all()
     awards = []
     for user_id in top:
         award = _award(builtin_badge("top10-month"), db.session.get(User, user_id),

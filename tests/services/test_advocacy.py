@@ -115,9 +115,9 @@ def test_leaderboard_ranks_with_ties_per_period_and_forum(admin):
     make_thread(c, two)          # 2
     make_reply(c, make_thread(admin, two))  # +1 -> 3
     board = qa.leaderboard("week")
-    # admin started a thread too (2 points): ties share a rank and are listed by member id.
+    # admin started a thread too (2 points): ties share a rank, newest member first.
     assert [(e.rank, e.user.username, e.points) for e in board.entries] == [
-        (1, "charlie", 3), (2, "ada", 2), (2, "alpha", 2), (2, "bravo", 2)]
+        (1, "charlie", 3), (2, "bravo", 2), (2, "alpha", 2), (2, "ada", 2)]
     per_forum = qa.leaderboard("all", forum=one)
     assert {e.user.username for e in per_forum.entries} == {"alpha", "bravo"}
     assert [e.rank for e in per_forum.entries] == [1, 1]
