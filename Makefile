@@ -29,7 +29,8 @@ assets: $(VENDOR)
 $(VENDOR): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm ci --no-audit --no-fund --silent && mkdir -p static/vendor && \
-	  cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/ && touch $@; \
+	  cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/ && \
+	  cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/ && touch $@; \
 	else \
 	  echo "npm not found: pages work, but without live updates (install Node.js for them)."; \
 	fi

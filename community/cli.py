@@ -99,10 +99,15 @@ def seed(demo: bool) -> None:
 def serve(host: str, port: int) -> None:
     """Serve the app with Socket.IO on HOST:PORT."""
     from .extensions import socketio
+    from .services.mail import start_sender
 
     # Flask refuses app.run() under its CLI unless told this is the intended server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     app = current_app._get_current_object()
+    # Links in emails point at this server unless BASE_URL says otherwise (behind a proxy).
+    shown = "localhost" if host in ("0.0.0.0", "::", "") else host
+    app.config["BASE_URL"] = app.config.get("BASE_URL") or f"http://{shown}:{port}"
+    start_sender(app)
     click.echo(f"Serving the community on http://{host}:{port}")
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
                  log_output=False)
@@ -147,8 +152,83 @@ def advocacy_month_end(month: str | None) -> None:
     click.echo(f"Awarded {len(awards)} “Top 10 advocate” badges for {first:%B %Y}.")
 
 
+@click.group("webhooks")
+def webhooks_group() -> None:
+    """Outgoing webhooks."""
+
+
+@webhooks_group.command("deliver")
+@with_appcontext
+def webhooks_deliver() -> None:
+    """Send every webhook delivery that is due now (the worker thread does this by itself)."""
+    from sqlalchemy import func, select
+
+    from .extensions import db
+    from .models.integrations import WebhookDelivery
+    from .services.webhooks import deliver_due
+
+    attempted = deliver_due()
+    counts = dict(db.session.execute(select(WebhookDelivery.status, func.count())
+                                     .group_by(WebhookDelivery.status)).all())
+    click.echo(f"Attempted {attempted} deliveries. Now {counts.get('delivered', 0)} delivered, "
+               f"{counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed.")
+
+
+@webhooks_group.command("prune")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(min=1))
+@with_appcontext
+def webhooks_prune(days: int) -> None:
+    """Forget delivered and failed deliveries older than DAYS days."""
+    from datetime import timedelta
+
+    from .services.webhooks import prune_deliveries
+
+    click.echo(f"Removed {prune_deliveries(timedelta(days=days))} old deliveries.")
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """The email outbox (the server sends it by itself; these are for cron and checks)."""
+
+
+@outbox_group.command("send")
+@with_appcontext
+def outbox_send() -> None:
+    """Send the queued emails that are due now (each at most once)."""
+    from .services.mail import send_due
+
+    outcome = send_due(limit=10_000)
+    click.echo(f"Sent {outcome.get('sent', 0)}; {outcome.get('retry', 0)} will be retried; "
+               f"{outcome.get('failed', 0)} failed.")
+
+
+@outbox_group.command("status")
+@with_appcontext
+def outbox_status() -> None:
+    """How many emails are queued, sending, sent and failed."""
+    from .services.mail import outbox_counts
+
+    counts = outbox_counts()
+    click.echo(", ".join(f"{status}: {counts.get(status, 0)}"
+                         for status in ("queued", "sending", "sent", "failed")))
+
+
+@click.command("digest")
+@click.option("--daily", "period", flag_value="daily", help="For members who chose a daily digest.")
+@click.option("--weekly", "period", flag_value="weekly", help="For members who chose a weekly one.")
+@with_appcontext
+def digest(period: str | None) -> None:
+    """Queue the email digest (run --daily every day and --weekly every week, e.g. from cron)."""
+    from .services.mail import queue_digests
+
+    if period is None:
+        raise click.UsageError("Say --daily or --weekly.")
+    click.echo(f"Queued {queue_digests(period)} {period} digests.")
+
+
 def register_commands(app: Flask) -> None:
-    for cmd in (db_group, user_group, seed, serve, advocacy_group):
+    for cmd in (db_group, user_group, seed, serve, advocacy_group, webhooks_group, outbox_group,
+                digest):
         app.cli.add_command(cmd)
 
 

@@ -25,6 +25,51 @@ DEFAULTS = {
     "LEADERBOARD_BROADCAST_SECONDS": 1.0,
     # Redis pub/sub channel the processes of one community share.
     "SOCKETIO_CHANNEL": "community",
+    # Email (docs/notifications.md): smtp://user:pass@host:587?starttls=1 or smtps://…;
+    # unset, emails are written to instance/outbox/ as .eml files.
+    "SMTP_URL": None,
+    "SMTP_TIMEOUT": 20,
+    "MAIL_FROM": "Community <community@localhost>",
+    # Links in emails start with this; `community serve` fills it in from --host/--port.
+    "BASE_URL": None,
+    # The background sender `community serve` starts, and how often it looks for due emails.
+    "OUTBOX_SENDER": True,
+    "OUTBOX_POLL_SECONDS": 10,
+    # --- moderation and trust (docs/moderation.md explains each one) ---
+    # The automatic rules: new members' first posts, links, duplicates, pace, low effort.
+    "AUTO_MODERATION": True,
+    "TRUST_NEW_MEMBER_REVIEW_POSTS": 3,
+    # Per trust level 0..4: external links and images a post may carry, the weight of a
+    # flag, and the seconds between posts under which the next one is held.
+    "TRUST_MAX_LINKS": [0, 3, 10, 25, 50],
+    "TRUST_MAX_IMAGES": [0, 3, 10, 25, 50],
+    "TRUST_FLAG_WEIGHTS": [1, 1, 2, 3, 4],
+    "SPAM_MIN_POST_SECONDS": [30, 10, 0, 0, 0],
+    # What earns each trust level (all of it; set the whole JSON object to change it).
+    "TRUST_THRESHOLDS": {
+        "1": {"days_since_joined": 1, "days_visited": 2, "posts": 1, "likes_received": 0,
+              "clean_days": 0},
+        "2": {"days_since_joined": 7, "days_visited": 7, "posts": 5, "likes_received": 3,
+              "clean_days": 30},
+        "3": {"days_since_joined": 30, "days_visited": 25, "posts": 25, "likes_received": 20,
+              "clean_days": 60},
+        "4": {"days_since_joined": 120, "days_visited": 90, "posts": 100, "likes_received": 100,
+              "clean_days": 120},
+    },
+    "SPAM_DUPLICATE_LIMIT": 1,
+    "SPAM_DUPLICATE_HOURS": 24,
+    "LOW_EFFORT_ACTION": "suggest_vote",  # or "hold", or "allow"
+    "FLAG_HIDE_WEIGHT": 4,
+    "REVIEW_CLAIM_MINUTES": 10,
+    # Per member, and per client address for the *_IP_* ones; admins can change them at
+    # /admin/rate-limits without a restart.
+    "POST_RATE_LIMIT": "5 per minute; 60 per hour",
+    "POST_IP_RATE_LIMIT": "20 per minute; 300 per hour",
+    "VOTE_RATE_LIMIT": "30 per minute",
+    "VOTE_IP_RATE_LIMIT": "120 per minute",
+    "FLAG_RATE_LIMIT": "10 per hour",
+    "FLAG_IP_RATE_LIMIT": "30 per hour",
+    "REGISTER_IP_RATE_LIMIT": "5 per hour",
 }
 
 
@@ -32,7 +77,7 @@ def load(app, overrides: dict | None = None) -> None:
     """Fill app.config from defaults, the environment and explicit overrides, in that order."""
     app.config.update(DEFAULTS)
     app.config.from_prefixed_env("COMMUNITY")
-    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SMTP_URL"):
         if os.environ.get(name):
             app.config[name] = os.environ[name]
     app.config.update(overrides or {})

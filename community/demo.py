@@ -9,6 +9,12 @@ DEMO_PASSWORD = "demo-community-2026"
 BRAND = {
     "name": "Trailhead Outdoor Community",
     "tagline": "Gear questions, trip reports and ideas for what Trailhead makes next.",
+    # The sample theme: forest green and ember orange, both readable with white text.
+    "primary_color": "#2f5d3a",
+    "accent_color": "#b45309",
+    "banner": "New here? Say hello in Announcements, and tell us what to make next in Ideas.",
+    "footer_links": "Trailhead store | https://example.com/store\n"
+                    "Warranty | https://example.com/warranty\nRoadmap | /roadmap",
 }
 
 PEOPLE = [
@@ -94,6 +100,8 @@ def seed_demo() -> bool:
     for username, role, display_name, bio in PEOPLE:
         user = accounts.register_user(username, f"{username}@example.com", DEMO_PASSWORD, role=role)
         accounts.update_profile(user, user, display_name, bio)
+        # Established members: what they write goes out at once (docs/moderation.md).
+        user.trust_level = max(user.trust_level, 2)
         users[username] = user
     admin = users["alex_admin"]
     site.update_settings(admin, **BRAND)

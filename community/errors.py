@@ -1,6 +1,6 @@
 """Domain errors raised by services, and the one place they become HTTP responses."""
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -104,9 +104,10 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         status = exc.code or 500
         code = HTTP_CODES.get(status, "error")
-        response = error_response(status, code, exc.description or TITLES.get(status, ""))
+        message = exc.description or TITLES.get(status, "")
+        response = make_response(error_response(status, code, message))
         if status == 429 and getattr(exc, "retry_after", None):
-            response[0].headers["Retry-After"] = str(exc.retry_after)
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.errorhandler(Exception)

@@ -40,6 +40,8 @@ def can(user, action: str, target: Any = None) -> bool:
     """Whether `user` (a User or Anonymous) may do `action` to `target`."""
     if not user.is_authenticated:
         return action in _ANONYMOUS_ACTIONS and _RULES[action](user, target)
+    if action not in _SEEING_ACTIONS:
+        user = as_token_allows(user)
     if user.is_suspended():
         return action in _READ_ACTIONS and _RULES[action](user, target)
     return _RULES[action](user, target)
@@ -52,8 +54,15 @@ def require(user, action: str, target: Any = None) -> None:
     if not user.is_authenticated:
         raise NotAuthenticated("Please log in first.")
     if user.is_suspended():
-        raise Forbidden("Your account is suspended.")
+        raise Forbidden(suspension_notice(user))
     raise Forbidden("You are not allowed to do that.")
+
+
+def suspension_notice(user) -> str:
+    """What a suspended member is told: until when, and why."""
+    until = user.suspended_until
+    reason = f" Reason: {user.suspended_reason}" if user.suspended_reason else ""
+    return f"Your account is suspended until {until:%-d %b %Y %H:%M} UTC.{reason}"
 
 
 # --- accounts -------------------------------------------------------------------------
@@ -234,6 +243,161 @@ def _export_leaderboard(user, target) -> bool:
     return user.has_role(Role.STAFF)
 
 
+# --- admin console, data rights and API token scopes ------------------------------------
+
+@rule("manage_webhooks")
+def _manage_webhooks(user, target) -> bool:
+    return user.has_role(Role.ADMIN)
+
+
+@rule("manage_members")
+def _manage_members(user, target) -> bool:
+    """See every member's account details (email, last visit) in the admin console."""
+    return user.has_role(Role.ADMIN)
+
+
+@rule("export_account")
+def _export_account(user, target) -> bool:
+    return target is not None and (user.id == target.id or user.has_role(Role.ADMIN))
+
+
+@rule("delete_account")
+def _delete_account(user, target) -> bool:
+    return target is not None and (user.id == target.id or user.has_role(Role.ADMIN))
+
+
+# A Bearer token carries its holder's role powers only as far as its scopes reach:
+# "moderate" carries moderator and staff powers, "admin" admin powers (members' own powers
+# need neither). "read" and "write" gate HTTP methods (see api.authenticate). The check
+# lives here, in can(), so every rule, written by anyone, honours it without knowing.
+# Seeing is not a power: a token reads what its holder may see (the list queries filter
+# by role the same way).
+_SEEING_ACTIONS = {"view_forum", "view_post"}
+_SCOPE_FOR_ROLE = {Role.MODERATOR: "moderate", Role.STAFF: "moderate", Role.ADMIN: "admin"}
+
+
+class TokenBoundUser:
+    """The holder of the request's API token, with role powers cut to the token's scopes."""
+
+    def __init__(self, user, scopes: set[str]) -> None:
+        self._user = user
+        self._scopes = scopes
+
+    def __getattr__(self, name: str):
+        return getattr(self._user, name)
+
+    def has_role(self, role: Role) -> bool:
+        needed = _SCOPE_FOR_ROLE.get(Role(role))
+        return self._user.has_role(role) and (needed is None or needed in self._scopes)
+
+    @property
+    def role(self) -> str:
+        held = Role.MEMBER
+        for role in list(Role)[1:]:
+            if not self.has_role(role):
+                break
+            held = role
+        return held.value
+
+
+def as_token_allows(user):
+    """`user` as the current request's API token lets them act (unchanged without one)."""
+    from flask import g, has_app_context
+
+    token = g.get("api_token") if has_app_context() else None
+    if token is None or isinstance(user, TokenBoundUser) or token.user_id != user.id:
+        return user
+    scopes = set(token.scopes.split())
+    return user if set(_SCOPE_FOR_ROLE.values()) <= scopes else TokenBoundUser(user, scopes)
+
+
+# --- notifications: following forums, one's own notifications and preferences (issue 8) ---
+
+@rule("follow_forum")
+def _follow_forum(user, forum) -> bool:
+    return _view_forum(user, forum)
+
+
+@rule("manage_notifications")
+def _manage_notifications(user, target) -> bool:
+    """Read and mark one's own notifications, and set one's own notification preferences."""
+    return target is not None and user.id == target.id
+
+
+# --- insights: the engagement dashboard --------------------------------------------------
+
+@rule("view_insights")
+def _view_insights(user, target) -> bool:
+    """The dashboard, its CSV exports and GET /api/v1/analytics/summary."""
+    return user.has_role(Role.STAFF)
+
+
+# --- moderation and trust (issue 7: services/moderation.py) ------------------------------
+
+def _outranks(user, target) -> bool:
+    """A moderator acting on someone of a lower role (never on themselves)."""
+    return (user.has_role(Role.MODERATOR) and target is not None and target.id != user.id
+            and Role(target.role).rank < Role(user.role).rank)
+
+
+@rule("review")
+def _review(user, target) -> bool:
+    """Work the review queue: see held and flagged posts, approve, reject, hide, restore."""
+    return user.has_role(Role.MODERATOR)
+
+
+@rule("moderate_post")
+def _moderate_post(user, post) -> bool:
+    return user.has_role(Role.MODERATOR)
+
+
+@rule("flag_post")
+def _flag_post(user, post) -> bool:
+    return (post.state == PostState.PUBLISHED and post.author_id != user.id
+            and post.thread.state == "published" and _view_forum(user, post.thread.forum))
+
+
+@rule("suspend_member")
+def _suspend_member(user, target) -> bool:
+    return _outranks(user, target)
+
+
+@rule("silence_member")
+def _silence_member(user, target) -> bool:
+    return _outranks(user, target)
+
+
+@rule("set_trust_level")
+def _set_trust_level(user, target) -> bool:
+    return _outranks(user, target)
+
+
+@rule("view_audit_log")
+def _view_audit_log(user, target) -> bool:
+    return user.has_role(Role.MODERATOR)
+
+
+@rule("split_thread")
+def _split_thread(user, thread) -> bool:
+    return user.has_role(Role.MODERATOR)
+
+
+@rule("merge_threads")
+def _merge_threads(user, thread) -> bool:
+    """Discussion and support threads; ideas merge with their votes (merge_ideas)."""
+    return user.has_role(Role.MODERATOR) and thread.forum.kind != "ideas"
+
+
+@rule("manage_watched_words")
+def _manage_watched_words(user, target) -> bool:
+    return user.has_role(Role.ADMIN)
+
+
+@rule("manage_rate_limits")
+def _manage_rate_limits(user, target) -> bool:
+    return user.has_role(Role.ADMIN)
+
+
 # Actions a visitor may take, and those left to a suspended member.
 _ANONYMOUS_ACTIONS: set[str] = {"view_forum", "view_post"}
-_READ_ACTIONS: set[str] = {"view_forum", "view_post"}
+_READ_ACTIONS: set[str] = {"view_forum", "view_post", "export_account", "delete_account"}

@@ -52,6 +52,7 @@ def thread(t: Thread) -> dict:
         "status": t.status, "solved": t.solved, "merged_into": t.merged_into_id,
         "tags": [tag(x) for x in t.tags], "created_at": t.created_at.isoformat(),
         "last_activity_at": t.last_activity_at.isoformat(), "url": f"/t/{t.id}",
+        "state": t.state,
     }
 
 
@@ -74,3 +75,22 @@ def leaderboard_entry(entry) -> dict:
             "display_name": entry.user.name, "points": entry.points,
             "title": rank_for(entry.user.points), "badges": [b.slug for b in entry.badges],
             "avatar_url": f"/u/{entry.user.username}/avatar.svg"}
+
+
+def notification(n) -> dict:
+    """A member's notification; `url` is where following it leads (it is marked read there)."""
+    return {
+        "id": n.id, "kind": n.kind, "message": n.message, "count": n.count,
+        "read": n.read_at is not None, "actor": author(n.actor) if n.actor else None,
+        "thread_id": n.thread_id, "post_id": n.post_id, "created_at": n.created_at.isoformat(),
+        "url": notification_target(n),
+    }
+
+
+def notification_target(n) -> str:
+    """The page a notification is about."""
+    if n.post_id:
+        return f"/p/{n.post_id}"
+    if n.thread_id:
+        return f"/t/{n.thread_id}"
+    return {"badge": "/badges", "rank": "/leaderboard"}.get(n.kind, "/notifications")

@@ -115,6 +115,24 @@ def plain_text(source: str, limit: int | None = None) -> str:
     return text if limit is None else _truncate(text, limit, prefer_paragraph=False)
 
 
+def quoted_post_ids(source: str) -> tuple[int, ...]:
+    """The posts a Markdown body quotes itself, deduplicated in order of appearance.
+
+    Quotes nested inside a quote are left out: those are the quoted author's quotes.
+    """
+    md, _ = _tools()
+    quoted: dict[int, None] = {}
+    depth = 0
+    for token in md.parse(source or "", {}):
+        if token.type == "quote_open":
+            if not depth:
+                quoted.setdefault(token.meta["post_id"], None)
+            depth += 1
+        elif token.type == "quote_close":
+            depth -= 1
+    return tuple(quoted)
+
+
 def quote_reference(username: str, post_id: int, body: str) -> str:
     """The Markdown the 'Quote' action puts in the editor to quote `body` (post `post_id`).
 

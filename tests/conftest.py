@@ -24,6 +24,9 @@ TEST_SETTINGS = {
     "PASSWORD_MEMORY_COST": 1024,
     "RATELIMIT_ENABLED": False,
     "REDIS_URL": None,
+    # The automatic moderation rules (new members' first posts, pace, duplicates…) would
+    # hold most test posts; their own tests turn them on with app_factory.
+    "AUTO_MODERATION": False,
     "POINTS_MIN_VOTER_AGE_HOURS": 0,
     "LEADERBOARD_BROADCAST_SECONDS": 0.05,
 }
@@ -166,7 +169,7 @@ def api_as(app):
     """An API client that sends a Bearer token of the given user."""
     from community.services.accounts import issue_token
 
-    def make(user, scopes="read write"):
+    def make(user, scopes="read write moderate admin"):  # every power the role has
         _, secret = issue_token(user, "tests", scopes)
         c = app.test_client()
         c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"

@@ -1,10 +1,10 @@
 """The JSON API under /api/v1: cookie sessions with CSRF, or Bearer tokens."""
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, g, request
 from flask_login import current_user
 
 from ..auth import bearer_token
-from ..errors import NotAuthenticated
+from ..errors import Forbidden, NotAuthenticated
 from ..extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -19,15 +19,29 @@ def authenticate():
     if bearer_token(request) is not None:
         if not current_user.is_authenticated:
             raise NotAuthenticated("The API token is invalid or revoked.")
-        return
+        token = g.get("api_token")
+        if token is not None:  # else a session cookie signed the request in: CSRF below
+            _require_method_scope(token)
+            return
     has_session = current_app.config["SESSION_COOKIE_NAME"] in request.cookies
     if request.method not in SAFE_METHODS and has_session:
         csrf.protect()
 
 
+def _require_method_scope(token) -> None:
+    """Bearer tokens: reading needs the "read" scope, anything else "write".
+
+    Role powers (moderate, admin) are checked by permissions.can for every rule.
+    """
+    needed = "read" if request.method in SAFE_METHODS else "write"
+    # Any token may revoke itself, whatever it may otherwise do.
+    if needed not in token.scopes.split() and request.endpoint != "api.revoke_current":
+        raise Forbidden(f"This API token does not have the “{needed}” scope.")
+
+
 def register(app: Flask) -> None:
     # Importing the route modules registers their routes on bp.
-    from . import (advocacy, feedback, forums, openapi, polls, search, support,  # noqa: F401
-                   tokens, users)
+    from . import (admin, advocacy, analytics, feedback, forums, moderation,  # noqa: F401
+                   notifications, openapi, polls, search, support, tokens, users)
 
     app.register_blueprint(bp)

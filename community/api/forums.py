@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from .. import permissions, serializers
 from ..errors import ValidationError
+from ..models import PostState
 from ..queries import forums as q
 from ..queries.paging import page_number, per_page_number
 from ..services import forums
@@ -57,12 +58,14 @@ def list_threads(slug: str):
 
 
 @bp.post("/forums/<slug>/threads")
-@documented("Start a thread", auth="member", body=ThreadIn, responses={201: ThreadOut})
+@documented("Start a thread", auth="member", body=ThreadIn,
+            responses={201: ThreadOut, 202: ThreadOut})
 def start_thread(slug: str):
     forum = q.get_forum(current_user, slug)
     data = parse(ThreadIn)
     thread = forums.start_thread(current_user, forum, data.title, data.body, data.tags)
-    return jsonify(serializers.thread(thread)), 201
+    # 202: held for review ("state": "pending"); only its author and moderators see it.
+    return jsonify(serializers.thread(thread)), 202 if thread.state == "pending" else 201
 
 
 @bp.get("/threads/<int:thread_id>")
@@ -89,11 +92,13 @@ def update_thread(thread_id: int):
 
 
 @bp.post("/threads/<int:thread_id>/posts")
-@documented("Reply to a thread", auth="member", body=PostIn, responses={201: PostOut})
+@documented("Reply to a thread", auth="member", body=PostIn,
+            responses={201: PostOut, 202: PostOut})
 def reply(thread_id: int):
     thread = q.get_thread(current_user, thread_id)
     post = forums.reply(current_user, thread, parse(PostIn).body)
-    return jsonify(_post(post)), 201
+    # 202: held for review ("state": "pending"); only its author and moderators see it.
+    return jsonify(_post(post)), 202 if post.state == PostState.PENDING else 201
 
 
 @bp.get("/posts/<int:post_id>")

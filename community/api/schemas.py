@@ -141,6 +141,8 @@ class ThreadOut(BaseModel):
     created_at: datetime
     last_activity_at: datetime
     url: str
+    # "pending" while it waits for review (seen by its author and moderators only).
+    state: Literal["published", "pending", "hidden"] = "published"
 
 
 class ThreadListOut(BaseModel):

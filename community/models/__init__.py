@@ -1,11 +1,13 @@
 """Typed SQLAlchemy models; importing this package registers every table on Base.metadata."""
 
 from .advocacy import Badge, BadgeAward, PointEntry, PointTotal, ScoringRule
+from .analytics import MemberActivity  # noqa: F401
 from .base import Base, utcnow
 from .moderation import AuditEntry, Flag, ReviewItem, WatchedWord
 from .notify import ForumFollow, NotificationPreference, OutboxEmail
 from .feedback import (CsatRating, IdeaStatus, Notification, NpsResponse, Poll, PollBallot,
                        PollOption, PostVote, StatusChange, ThreadFollow, ThreadVote)
+from .integrations import Webhook, WebhookDelivery  # noqa: F401
 from .forum import Forum, ForumKind, Mention, Post, PostRevision, PostState, Tag, Thread, ThreadTag
 from .site import Setting
 from .user import ApiToken, Role, User

@@ -6,15 +6,15 @@ forums and threads, authors and tags are loaded in one go per page.
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import permissions
 from ..errors import NotFound, ValidationError
 from ..extensions import db
-from ..models import (Forum, IdeaStatus, Post, PostRevision, PostState, Role, Tag, Thread,
-                      ThreadFollow, ThreadTag, User)
+from ..models import (Forum, IdeaStatus, Post, PostRevision, PostState, ReviewItem, Role, Tag,
+                      Thread, ThreadFollow, ThreadTag, User)
 from .paging import Page, paginate
 
 SORTS = {
@@ -46,7 +46,7 @@ def forum_index(viewer) -> list[ForumSummary]:
         select(Forum).where(Forum.id.in_(_visible_forums(viewer))).order_by(Forum.position, Forum.id)
     ).all()
     # One statement; for each forum, one step down ix_thread_forum_activity.
-    newest = (select(Thread.id).where(Thread.forum_id == Forum.id)
+    newest = (select(Thread.id).where(Thread.forum_id == Forum.id, Thread.state == "published")
               .order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(1)
               .correlate(Forum).scalar_subquery())
     latest = db.session.scalars(
@@ -71,6 +71,32 @@ def get_forum(viewer, slug: str) -> Forum:
     return forum
 
 
+def _listed_threads(viewer) -> ColumnElement[bool]:
+    # Held threads are listed for their author and for moderators; hidden ones for no one.
+    if viewer.has_role(Role.MODERATOR):
+        return Thread.state.in_(("published", "pending"))
+    if viewer.is_authenticated:
+        return or_(Thread.state == "published",
+                   and_(Thread.state == "pending", Thread.author_id == viewer.id))
+    return Thread.state == "published"
+
+
+def _held_threads_shown(viewer, forum: Forum) -> int:
+    """How many held threads of the forum the viewer sees besides the published ones."""
+    if not viewer.is_authenticated:
+        return 0
+    stmt = select(func.count()).select_from(Thread).where(Thread.forum_id == forum.id,
+                                                          Thread.state == "pending")
+    if viewer.has_role(Role.MODERATOR):
+        # Found through the (short) open queue rather than a scan of the forum's threads.
+        stmt = stmt.where(Thread.id.in_(
+            select(Post.thread_id).join(ReviewItem, ReviewItem.post_id == Post.id)
+            .where(ReviewItem.status == "open", ReviewItem.kind == "pending", Post.number == 1)))
+    else:
+        stmt = stmt.where(Thread.author_id == viewer.id)
+    return db.session.scalar(stmt) or 0
+
+
 def _thread_listing(sort: str) -> Select:
     if sort not in SORTS:
         raise ValidationError("Unknown sort.", {"sort": f"One of {', '.join(SORTS)}."})
@@ -85,8 +111,9 @@ def forum_threads(viewer, forum: Forum, *, sort: str = "latest", tag: str | None
 
     Filters: a tag, an idea status, solved or unsolved (support questions).
     """
-    stmt = _thread_listing(sort).where(Thread.forum_id == forum.id)
-    total = forum.thread_count
+    stmt = _thread_listing(sort).where(Thread.forum_id == forum.id, _listed_threads(viewer))
+    # The forum counts its published threads; a member also sees their own held ones.
+    total = forum.thread_count + _held_threads_shown(viewer, forum)
     if tag:
         stmt = stmt.where(Thread.id.in_(
             select(ThreadTag.thread_id).join(Tag).where(Tag.slug == tag)))
@@ -107,7 +134,7 @@ def tag_threads(viewer, tag: Tag, *, sort: str = "latest", page: int = 1,
                 per_page: int = THREADS_PER_PAGE) -> Page[Thread]:
     """A page of threads with this tag, in forums the viewer may see."""
     stmt = (_thread_listing(sort).options(joinedload(Thread.forum))
-            .where(Thread.forum_id.in_(_visible_forums(viewer)),
+            .where(Thread.forum_id.in_(_visible_forums(viewer)), _listed_threads(viewer),
                    Thread.id.in_(select(ThreadTag.thread_id).where(ThreadTag.tag_id == tag.id))))
     return paginate(stmt, page, per_page)
 
@@ -126,15 +153,24 @@ def get_tag(slug: str) -> Tag:
 def get_thread(viewer, thread_id: int) -> Thread:
     """The thread, or NotFound when it does not exist or sits in a forum the viewer can't see."""
     thread = db.session.get(Thread, thread_id, options=[joinedload(Thread.forum)])
-    if thread is None or not permissions.can(viewer, "view_forum", thread.forum):
+    if thread is None or not permissions.can(viewer, "view_forum", thread.forum) \
+            or not _may_see_thread(viewer, thread):
         raise NotFound("No such thread.")
     return thread
+
+
+def _may_see_thread(viewer, thread: Thread) -> bool:
+    """Held threads: their author and moderators; hidden ones: moderators."""
+    if thread.state == "published" or viewer.has_role(Role.MODERATOR):
+        return True
+    return thread.state == "pending" and viewer.is_authenticated and viewer.id == thread.author_id
 
 
 def get_post(viewer, post_id: int) -> Post:
     """The post, or NotFound when the viewer may not see its thread (or it is someone's pending post)."""
     post = db.session.get(Post, post_id)
-    if post is None or not permissions.can(viewer, "view_forum", post.thread.forum):
+    if post is None or not permissions.can(viewer, "view_forum", post.thread.forum) \
+            or not _may_see_thread(viewer, post.thread):
         raise NotFound("No such post.")
     if post.state == PostState.PENDING and not permissions.can(viewer, "view_post", post):
         raise NotFound("No such post.")
@@ -211,6 +247,6 @@ def user_activity(viewer, user: User, limit: int = 20) -> list[Post]:
     return list(db.session.scalars(
         select(Post).join(Thread).where(
             Post.author_id == user.id, Post.state == PostState.PUBLISHED,
-            Thread.forum_id.in_(_visible_forums(viewer)))
+            Thread.state == "published", Thread.forum_id.in_(_visible_forums(viewer)))
         .options(joinedload(Post.thread).joinedload(Thread.forum))
         .order_by(Post.created_at.desc(), Post.id.desc()).limit(limit)))

@@ -15,6 +15,7 @@ TYPING_INTERVAL = 2.0  # seconds between typing events a socket may send
 
 # Per-process socket state: sockets are sticky to the process that accepted them.
 _threads_of: dict[str, set[int]] = {}
+_user_of: dict[str, int] = {}  # signed-in sockets: whose they are (for "is the member online?")
 _last_typing: dict[str, float] = {}
 _state_lock = threading.Lock()
 
@@ -53,7 +54,18 @@ def on_connect(auth=None):
         login_user(found.user)
     if current_user.is_authenticated:
         join_room(rooms.user(current_user.id))
+        sid, user_id = request.sid, current_user.id
+        with _state_lock:
+            _user_of[sid] = user_id
+        _note_online(lambda: _presence().user_connected(user_id, sid))
     _start_refresher(current_app._get_current_object())
+
+
+def _note_online(change) -> None:
+    try:
+        change()
+    except Exception as exc:  # like presence: a Redis hiccup must not break the socket
+        current_app.logger.warning("online status update failed: %s", exc)
 
 
 @socketio.on("disconnect")
@@ -61,8 +73,11 @@ def on_disconnect(*_args):
     sid = request.sid
     with _state_lock:
         threads = _threads_of.pop(sid, set())
+        user_id = _user_of.pop(sid, None)
         _last_typing.pop(sid, None)
     presence = _presence()
+    if user_id is not None:
+        _note_online(lambda: presence.user_disconnected(user_id, sid))
     for thread_id in threads:
         _announce_presence(thread_id, lambda t=thread_id: presence.leave(t, sid))
 
@@ -135,8 +150,10 @@ def _start_refresher(app) -> None:
             socketio.sleep(REFRESH_EVERY)
             with _state_lock:
                 snapshot = {sid: set(t) for sid, t in _threads_of.items() if t}
+                users = dict(_user_of)
             try:
                 app.extensions["presence"].refresh(snapshot)
+                app.extensions["presence"].refresh_users(users)
             except Exception as exc:
                 app.logger.warning("presence refresh failed: %s", exc)
 

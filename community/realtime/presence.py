@@ -1,8 +1,9 @@
-"""Who is viewing each thread: a count per thread that survives sockets vanishing silently.
+"""Who is viewing each thread, and which members are online: counts that survive sockets
+vanishing silently.
 
 Each entry carries an expiry, refreshed while its socket lives; a socket that disappears
 without a disconnect (its process died) simply stops being counted once its entry expires.
-One process uses a dict; several share a Redis sorted set per thread.
+One process uses a dict; several share a Redis sorted set per thread and per member.
 """
 
 import threading
@@ -15,6 +16,7 @@ REFRESH_EVERY = 20
 class MemoryPresence:
     def __init__(self) -> None:
         self._entries: dict[int, dict[str, float]] = {}
+        self._users: dict[int, dict[str, float]] = {}
         self._lock = threading.Lock()
 
     def join(self, thread_id: int, sid: str) -> int:
@@ -39,11 +41,35 @@ class MemoryPresence:
             return self._count(thread_id)
 
     def _count(self, thread_id: int) -> int:
-        now = time.time()
-        entries = self._entries.get(thread_id, {})
-        for sid in [s for s, until in entries.items() if until <= now]:
-            del entries[sid]
-        return len(entries)
+        return _live(self._entries.get(thread_id, {}))
+
+    # Members online: their sockets, whatever page those are on.
+    def user_connected(self, user_id: int, sid: str) -> None:
+        with self._lock:
+            self._users.setdefault(user_id, {})[sid] = time.time() + TTL
+
+    def user_disconnected(self, user_id: int, sid: str) -> None:
+        with self._lock:
+            self._users.get(user_id, {}).pop(sid, None)
+
+    def refresh_users(self, sockets: dict[str, int]) -> None:
+        """Keep alive the entries of these sockets (sid: user id)."""
+        with self._lock:
+            until = time.time() + TTL
+            for sid, user_id in sockets.items():
+                self._users.setdefault(user_id, {})[sid] = until
+
+    def is_online(self, user_id: int) -> bool:
+        with self._lock:
+            return _live(self._users.get(user_id, {})) > 0
+
+
+def _live(entries: dict[str, float]) -> int:
+    """How many entries have not expired (dropping those that have)."""
+    now = time.time()
+    for sid in [s for s, until in entries.items() if until <= now]:
+        del entries[sid]
+    return len(entries)
 
 
 class RedisPresence:
@@ -78,11 +104,37 @@ class RedisPresence:
         pipe.execute()
 
     def count(self, thread_id: int) -> int:
-        key = self._key(thread_id)
+        return self._live(self._key(thread_id))
+
+    def _live(self, key: str) -> int:
         pipe = self._redis.pipeline()
         pipe.zremrangebyscore(key, "-inf", time.time())
         pipe.zcard(key)
         return int(pipe.execute()[1])
+
+    # Members online: their sockets, whatever page and process those are on.
+    def _user_key(self, user_id: int) -> str:
+        return f"{self._prefix}:presence:user:{user_id}"
+
+    def user_connected(self, user_id: int, sid: str) -> None:
+        self.refresh_users({sid: user_id})
+
+    def user_disconnected(self, user_id: int, sid: str) -> None:
+        self._redis.zrem(self._user_key(user_id), sid)
+
+    def refresh_users(self, sockets: dict[str, int]) -> None:
+        """Keep alive the entries of these sockets (sid: user id)."""
+        if not sockets:
+            return
+        until = time.time() + TTL
+        pipe = self._redis.pipeline()
+        for sid, user_id in sockets.items():
+            pipe.zadd(self._user_key(user_id), {sid: until})
+            pipe.expire(self._user_key(user_id), TTL * 2)
+        pipe.execute()
+
+    def is_online(self, user_id: int) -> bool:
+        return self._live(self._user_key(user_id)) > 0
 
 
 def make_presence(redis_url: str | None, prefix: str):

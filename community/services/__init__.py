@@ -3,4 +3,4 @@
 Importing the package registers the receivers of domain signals (see signals.py).
 """
 
-from . import advocacy, moderation, notifications, webhooks  # noqa: F401
+from . import advocacy, analytics, moderation, notifications, webhooks  # noqa: F401

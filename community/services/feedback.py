@@ -5,8 +5,7 @@ from sqlalchemy import func, select, update
 from .. import permissions, serializers
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
-from ..models import (IdeaStatus, Notification, Post, PostVote, StatusChange, Thread,
-                      ThreadFollow, ThreadVote)
+from ..models import IdeaStatus, Post, PostVote, StatusChange, Thread, ThreadFollow, ThreadVote
 from ..realtime import publisher, rooms
 from . import forums, ranking, signals
 from .rows import delete_if_present, insert_if_absent
@@ -96,24 +95,12 @@ def _change_status(actor, thread: Thread, status: str, body: str) -> StatusChang
                           post_id=post.id)
     thread.status = status
     db.session.add(change)
+    # Voters and followers hear of it through the receiver in services/notifications.py.
     signals.send("idea_status_changed", thread=thread, actor=actor, old=old, new=status,
                  note_post=post)
-    _tell_voters_and_followers(actor, thread, IdeaStatus(status).label)
     publisher.publish("thread.updated", {"thread": serializers.thread(thread)},
                       rooms.thread(thread.id), rooms.forum(thread.forum.slug))
     return change
-
-
-def _tell_voters_and_followers(actor, thread: Thread, label: str) -> None:
-    """Close the loop: everyone who voted for or follows the idea hears of the new status."""
-    voters = select(ThreadVote.user_id).where(ThreadVote.thread_id == thread.id)
-    followers = select(ThreadFollow.user_id).where(ThreadFollow.thread_id == thread.id,
-                                                   ThreadFollow.level != "muted")
-    audience = set(db.session.scalars(voters.union(followers))) - {actor.id}
-    message = f"{actor.name} marked “{thread.title}” as {label}."
-    db.session.add_all(Notification(user_id=user_id, kind="idea_status", actor_id=actor.id,
-                                    thread_id=thread.id, message=message)
-                       for user_id in sorted(audience))
 
 
 @use_case

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import (Forum, ForumKind, IdeaStatus, Mention, Post, PostRevision, PostState, Role, Tag, Thread,
                       User, utcnow)
 from ..realtime import publisher, rooms
-from . import ranking, signals, support
+from . import moderation, ranking, signals, support
 from .follows import auto_follow
 from .unit import use_case
 
@@ -125,12 +125,12 @@ def _record_mentions(post: Post, rendered: text.Rendered) -> None:
                        if i not in known and i != post.author_id)
 
 
-def _add_post(actor: User, thread: Thread, body: str) -> Post:
-    rendered = render(body)
+def _add_post(actor: User, thread: Thread, screening: "moderation.Screening") -> Post:
+    rendered = screening.rendered
     thread.last_post_number += 1
-    post = Post(thread=thread, author=actor, number=thread.last_post_number, body=body,
+    post = Post(thread=thread, author=actor, number=thread.last_post_number, body=screening.body,
                 html=rendered.html, official=actor.has_role(Role.STAFF), created_at=utcnow(),
-                state=PostState.PUBLISHED, score=0, is_solution=False)
+                state=screening.state, score=0, is_solution=False)
     db.session.add(post)
     db.session.flush()
     _record_mentions(post, rendered)
@@ -138,52 +138,128 @@ def _add_post(actor: User, thread: Thread, body: str) -> Post:
     return post
 
 
-def _count_new_post(thread: Thread, post: Post) -> None:
-    now = post.created_at
-    thread.last_activity_at = now
-    thread.forum.post_count += 1
-    thread.forum.last_activity_at = now
+def publish_post(post: Post, at=None) -> None:
+    """Count a post that has just become visible to everyone (written, or approved by a
+    moderator), then tell the signal receivers and the live rooms.
+
+    An opening post publishes its thread with it.
+    """
+    thread, forum = post.thread, post.thread.forum
+    at = at or utcnow()
+    opening = post.number == 1
+    if opening:
+        thread.state = "published"
+        forum.thread_count += 1
+    else:
+        thread.reply_count += 1
+    forum.post_count += 1
+    thread.last_activity_at = max(thread.last_activity_at, at)
+    forum.last_activity_at = at
+    ranking.refresh(thread)
+    if opening:
+        signals.send("thread_started", thread=thread, post=post)
+        publisher.publish("thread.created",
+                          {"forum": forum.slug, "thread": serializers.thread(thread)},
+                          rooms.forum(forum.slug))
+        return
+    signals.send("post_published", post=post)
+    publisher.publish("post.created", {"thread_id": thread.id, "post": serializers.post(post)},
+                      rooms.thread(thread.id))
+    publisher.publish("thread.updated", {"thread": serializers.thread(thread)},
+                      rooms.thread(thread.id), rooms.forum(forum.slug))
+
+
+def _published_posts(thread: Thread) -> int:
+    return db.session.scalar(select(func.count()).where(
+        Post.thread_id == thread.id, Post.state == PostState.PUBLISHED)) or 0
+
+
+def unpublish_post(post: Post, actor: User, *, hide_thread: bool = False) -> None:
+    """Uncount a published post that was just deleted or hidden, then tell the receivers and
+    the thread's room. With `hide_thread`, an opening post takes its thread out of sight."""
+    thread, forum = post.thread, post.thread.forum
+    support.unmark_removed_solution(post)
+    if post.number == 1 and hide_thread and thread.state == "published":
+        thread.state = "hidden"
+        forum.thread_count -= 1
+        forum.post_count -= _published_posts(thread) + 1
+    elif thread.state == "published":
+        forum.post_count -= 1
+    if post.number > 1:
+        thread.reply_count -= 1
+        ranking.refresh(thread)
+    signals.send("post_removed", post=post, actor=actor)
+    publisher.publish("post.removed", {"thread_id": thread.id, "post_id": post.id},
+                      rooms.thread(thread.id))
+
+
+def republish_post(post: Post, actor: User) -> None:
+    """Count a hidden post a moderator made visible again (with its thread, for an opening
+    post), then tell the receivers and the live rooms."""
+    thread, forum = post.thread, post.thread.forum
+    post.state = PostState.PUBLISHED
+    reopened = post.number == 1 and thread.state == "hidden"
+    if reopened:
+        thread.state = "published"
+        forum.thread_count += 1
+        forum.post_count += _published_posts(thread)
+    elif thread.state == "published":
+        forum.post_count += 1
     if post.number > 1:
         thread.reply_count += 1
-    ranking.refresh(thread)
+        ranking.refresh(thread)
+    signals.send("post_restored", post=post, actor=actor)
+    if thread.state != "published":
+        return
+    publisher.publish("post.updated", {"thread_id": thread.id, "post": serializers.post(post)},
+                      rooms.thread(thread.id))
+    publisher.publish("thread.updated", {"thread": serializers.thread(thread)},
+                      rooms.thread(thread.id), rooms.forum(forum.slug))
 
 
 @use_case
 def start_thread(actor: User, forum: Forum, title: str, body: str,
                  tags: Iterable[str] = ()) -> Thread:
-    """Members who can see the forum: open a thread with its first post."""
+    """Members who can see the forum: open a thread with its first post.
+
+    The thread is published at once, or waits in the review queue ("pending") when the
+    forum is pre-moderated or moderation.screen holds the post.
+    """
     permissions.require(actor, "start_thread", forum)
     title, body, chosen = _clean_title(title), check_body(body), _tags(tags)
+    screening = moderation.screen(actor, forum, body, title=title)
+    title = _clean_title(screening.title)
     now = utcnow()
     thread = Thread(forum=forum, author=actor, title=title, tags=chosen, created_at=now,
                     last_activity_at=now, pinned=False, locked=False, reply_count=0, score=0,
                     last_post_number=0, solved=False,
+                    state="pending" if screening.held else "published",
                     status=IdeaStatus.OPEN if forum.kind == ForumKind.IDEAS else None)
     db.session.add(thread)
-    post = _add_post(actor, thread, body)
-    forum.thread_count += 1
-    _count_new_post(thread, post)
-    signals.send("thread_started", thread=thread, post=post)
-    publisher.publish("thread.created", {"forum": forum.slug, "thread": serializers.thread(thread)},
-                      rooms.forum(forum.slug))
+    post = _add_post(actor, thread, screening)
+    if screening.held:
+        moderation.hold(post, screening.reasons)
+    else:
+        publish_post(post, at=now)
     return thread
 
 
 @use_case
 def reply(actor: User, thread: Thread, body: str) -> Post:
-    """Members who can see the thread: add a post to it, unless it is locked."""
+    """Members who can see the thread: add a post to it, unless it is locked.
+
+    The post is published at once, or waits in the review queue (see moderation.screen).
+    """
     if thread.locked and permissions.can(actor, "view_forum", thread.forum) \
             and not permissions.can(actor, "reply", thread):
         raise Forbidden("This thread is locked: it takes no new replies.")
     permissions.require(actor, "reply", thread)
-    post = _add_post(actor, thread, check_body(body))
-    _count_new_post(thread, post)
-    if post.state == PostState.PUBLISHED:
-        signals.send("post_published", post=post)
-        publisher.publish("post.created", {"thread_id": thread.id, "post": serializers.post(post)},
-                          rooms.thread(thread.id))
-        publisher.publish("thread.updated", {"thread": serializers.thread(thread)},
-                          rooms.thread(thread.id), rooms.forum(thread.forum.slug))
+    screening = moderation.screen(actor, thread.forum, check_body(body), thread=thread)
+    post = _add_post(actor, thread, screening)
+    if screening.held:
+        moderation.hold(post, screening.reasons)
+    else:
+        publish_post(post, at=post.created_at)
     return post
 
 
@@ -191,17 +267,19 @@ def reply(actor: User, thread: Thread, body: str) -> Post:
 def edit_post(actor: User, post: Post, body: str) -> Post:
     """The author or a moderator: change a post's body, keeping the old one as a revision."""
     permissions.require(actor, "edit_post", post)
-    body = check_body(body)
+    body = moderation.screen_edit(actor, post, check_body(body))
     if body == post.body:
         return post
-    db.session.add(PostRevision(post_id=post.id, editor=actor, body=post.body))
+    old_body = post.body
+    db.session.add(PostRevision(post_id=post.id, editor=actor, body=old_body))
     rendered = render(body)
     post.body, post.html, post.edited_at = body, rendered.html, utcnow()
     _record_mentions(post, rendered)
-    if post.state == PostState.PUBLISHED:
+    if post.state == PostState.PUBLISHED and post.thread.state == "published":
         publisher.publish("post.updated", {"thread_id": post.thread_id,
                                            "post": serializers.post(post)},
                           rooms.thread(post.thread_id))
+    moderation.note_post_edited(actor, post, old_body)
     return post
 
 
@@ -213,16 +291,11 @@ def delete_post(actor: User, post: Post) -> Post:
         return post
     was_published = post.state == PostState.PUBLISHED
     post.state = PostState.DELETED
-    support.unmark_removed_solution(post)
     if was_published:
-        thread = post.thread
-        thread.forum.post_count -= 1
-        if post.number > 1:
-            thread.reply_count -= 1
-            ranking.refresh(thread)
-        signals.send("post_removed", post=post, actor=actor)
-        publisher.publish("post.removed", {"thread_id": thread.id, "post_id": post.id},
-                          rooms.thread(thread.id))
+        unpublish_post(post, actor)
+    else:
+        support.unmark_removed_solution(post)
+    moderation.note_post_deleted(actor, post)
     return post
 
 
@@ -236,6 +309,7 @@ def update_thread(actor: User, thread: Thread, *, title: str | None = None,
     if pinned is not None or locked is not None or forum is not None:
         permissions.require(actor, "curate_thread", thread)
     old_forum = thread.forum
+    before = {"pinned": thread.pinned, "locked": thread.locked, "forum": old_forum.slug}
     if title is not None:
         thread.title = _clean_title(title)
     if tags is not None:
@@ -246,6 +320,9 @@ def update_thread(actor: User, thread: Thread, *, title: str | None = None,
         thread.locked = locked
     if forum is not None and forum.id != old_forum.id:
         _move(thread, old_forum, forum)
+    moderation.note_curation(actor, thread, before)
+    if thread.state != "published":
+        return thread
     payload = {"thread": serializers.thread(thread)}
     audience = {rooms.thread(thread.id), rooms.forum(old_forum.slug), rooms.forum(thread.forum.slug)}
     publisher.publish("thread.updated", payload, *sorted(audience))
@@ -253,13 +330,77 @@ def update_thread(actor: User, thread: Thread, *, title: str | None = None,
 
 
 def _move(thread: Thread, old: Forum, new: Forum) -> None:
-    published = db.session.scalar(select(func.count()).where(
-        Post.thread_id == thread.id, Post.state == PostState.PUBLISHED))
+    thread.forum = new
+    if thread.state != "published":  # not counted anywhere until it is
+        return
+    published = _published_posts(thread)
     old.thread_count -= 1
     old.post_count -= published
     new.thread_count += 1
     new.post_count += published
     new.last_activity_at = max(filter(None, [new.last_activity_at, thread.last_activity_at]))
-    thread.forum = new
 
 
+
+
+# --- the admin console: editing and ordering forums --------------------------------------
+
+@use_case
+def update_forum(actor, forum: Forum, **changes) -> Forum:
+    """Admins: change a forum's slug, name, description, kind, privacy or pre-moderation.
+
+    The kind changes only while the forum has no threads (their statuses and solutions
+    belong to the kind they were written in). Nothing is published: pages read it anew.
+    """
+    permissions.require(actor, "manage_forums")
+    allowed = {"slug", "name", "description", "kind", "private", "premoderated"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError("Unknown forum fields.", {k: "Unknown field." for k in sorted(unknown)})
+    errors = {}
+    if "slug" in changes:
+        changes["slug"] = str(changes["slug"]).strip().lower()
+        if not SLUG_RE.match(changes["slug"]):
+            errors["slug"] = "2–60 lowercase letters, digits or '-'."
+    if "name" in changes:
+        changes["name"] = str(changes["name"]).strip()
+        if not 1 <= len(changes["name"]) <= 100:
+            errors["name"] = "1–100 characters."
+    if "description" in changes:
+        changes["description"] = str(changes["description"]).strip()
+        if len(changes["description"]) > 2000:
+            errors["description"] = "At most 2000 characters."
+    if "kind" in changes:
+        if changes["kind"] not in set(ForumKind):
+            errors["kind"] = f"One of {', '.join(ForumKind)}."
+        elif changes["kind"] != forum.kind and forum.thread_count > 0:
+            errors["kind"] = "The kind can change only while the forum has no threads."
+    for flag in ("private", "premoderated"):
+        if flag in changes and not isinstance(changes[flag], bool):
+            errors[flag] = "True or false."
+    if errors:
+        raise ValidationError("Please correct the highlighted fields.", errors)
+    if changes.get("slug", forum.slug) != forum.slug and db.session.scalar(
+            select(Forum.id).where(Forum.slug == changes["slug"], Forum.id != forum.id)):
+        raise Conflict("A forum with this slug exists.", {"slug": "Already in use."})
+    for name, value in changes.items():
+        setattr(forum, name, value)
+    return forum
+
+
+@use_case
+def reorder_forums(actor, slugs: Iterable[str]) -> list[Forum]:
+    """Admins: put every forum in the given order (the list must name each forum once)."""
+    permissions.require(actor, "manage_forums")
+    slugs = [str(s).strip().lower() for s in slugs]
+    every = {f.slug: f for f in db.session.scalars(select(Forum))}
+    if len(set(slugs)) != len(slugs) or set(slugs) != set(every):
+        missing, unknown = set(every) - set(slugs), set(slugs) - set(every)
+        detail = "; ".join(filter(None, [
+            f"missing: {', '.join(sorted(missing))}" if missing else "",
+            f"unknown: {', '.join(sorted(unknown))}" if unknown else "",
+            "a forum is named twice" if len(set(slugs)) != len(slugs) else ""]))
+        raise ValidationError("Name every forum exactly once.", {"slugs": detail.capitalize() + "."})
+    for position, slug in enumerate(slugs, 1):
+        every[slug].position = position
+    return [every[s] for s in slugs]

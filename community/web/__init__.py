@@ -6,11 +6,13 @@ from flask import Flask
 
 from .. import permissions
 from ..models import utcnow
-from . import account, advocacy, auth, feedback, forums, health, home, polls, search, support
+from . import (account, admin, advocacy, auth, data_rights, feedback, forums, health, home,
+               insights, moderation, notifications, polls, search, support)
 
 
 def register(app: Flask) -> None:
-    for module in (home, auth, account, forums, feedback, support, polls, advocacy, search, health):
+    for module in (home, auth, account, forums, feedback, support, polls, advocacy, search, health,
+                   admin, data_rights, insights, notifications, moderation):
         app.register_blueprint(module.bp)
     app.add_template_filter(ago)
     app.add_template_global(permissions.can, "can")

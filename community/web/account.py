@@ -1,12 +1,12 @@
 """Member profiles, avatars, and the settings pages (profile, password, API tokens)."""
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..avatars import avatar_svg
 from ..errors import InputError, NotFound
 from ..extensions import db
-from ..models import ApiToken
+from ..models import ApiToken, Role
 from ..queries import advocacy as qa
 from ..queries.forums import user_activity
 from ..services.advocacy import rank_for
@@ -65,17 +65,43 @@ def password():
     return render_template("account/password.html", form=form), 400 if form.errors else 200
 
 
+TOKEN_SCOPES = {
+    "read": ("Read", "see what you can see", None),
+    "write": ("Write", "post, reply, vote and change things as you", None),
+    "moderate": ("Moderate", "your moderator and staff powers", Role.MODERATOR),
+    "admin": ("Admin", "your admin powers", Role.ADMIN),
+}
+
+
+def _offered_scopes(user) -> dict[str, tuple[str, str, Role | None]]:
+    """The scopes the member's role gives meaning to (a token never exceeds its holder)."""
+    return {k: v for k, v in TOKEN_SCOPES.items() if v[2] is None or user.has_role(v[2])}
+
+
 @bp.route("/settings/tokens", methods=["GET", "POST"])
 @login_required
 def tokens():
-    form, secret = TokenForm(), None
+    form, secret, status = TokenForm(), None, 200
+    offered = _offered_scopes(current_user)
+    chosen = request.form.getlist("scopes") if request.method == "POST" else ["read", "write"]
+    scope_error = None
     if form.validate_on_submit():
-        try:
-            _, secret = accounts.issue_token(current_user, form.name.data)
-        except InputError as exc:
-            show_errors(form, exc.fields)
+        if "scopes_shown" not in request.form and not chosen:
+            chosen = ["read", "write"]  # a client that knows nothing of scopes
+        if not chosen or any(s not in offered for s in chosen):
+            scope_error = "Choose at least one of the scopes listed."
+            status = 400
+        else:
+            try:
+                _, secret = accounts.issue_token(current_user, form.name.data,
+                                                 " ".join(s for s in TOKEN_SCOPES if s in chosen))
+                chosen = ["read", "write"]
+            except InputError as exc:
+                show_errors(form, exc.fields)
+                scope_error, status = exc.fields.get("scopes"), exc.status
     live = [t for t in current_user.tokens if t.is_live]
-    return render_template("account/tokens.html", form=form, secret=secret, tokens=live)
+    return render_template("account/tokens.html", form=form, secret=secret, tokens=live,
+                           offered=offered, chosen=chosen, scope_error=scope_error), status
 
 
 @bp.route("/settings/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -1,13 +1,16 @@
-"""The community's front page: its forums with counts and latest activity."""
+"""The community's front page: its forums with counts and latest activity, and for a
+signed-in member a personal home above them."""
 
 from flask import Blueprint, render_template
 from flask_login import current_user
 
 from ..queries.forums import forum_index
+from ..queries.notifications import personal_home
 
 bp = Blueprint("home", __name__)
 
 
 @bp.route("/")
 def index():
-    return render_template("home/index.html", forums=forum_index(current_user))
+    home = personal_home(current_user) if current_user.is_authenticated else None
+    return render_template("home/index.html", forums=forum_index(current_user), home=home)

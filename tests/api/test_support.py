@@ -35,7 +35,8 @@ def test_accept_change_and_unaccept(api_as, member, staff, question):
         accepted = api_as(member).post(url, json={"post_id": first.id})
     assert accepted.status_code == 200
     assert accepted.get_json()["solved"] is True and accepted.get_json()["id"] == thread.id
-    assert {e.name for e in sent} - {"badge.awarded"} == {"post.updated", "thread.updated"}
+    assert {e.name for e in sent} - {"badge.awarded", "notification"} == \
+        {"post.updated", "thread.updated"}
 
     changed = api_as(staff).post(url, json={"post_id": second.id})
     assert changed.status_code == 200 and _solutions(thread) == [second.id]

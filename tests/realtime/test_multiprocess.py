@@ -35,7 +35,7 @@ def two_servers(app, migrated_url, tmp_path):
 def test_a_post_made_on_one_process_reaches_a_client_of_the_other(two_servers, member, moderator):
     a, b = two_servers
     thread = make_thread(member, make_forum())
-    _, token = issue_token(moderator, "multiprocess")
+    _, token = issue_token(moderator, "multiprocess", "read write moderate")
 
     got = threading.Event()
     events = []

@@ -153,7 +153,8 @@ def test_custom_badges_are_granted_by_staff_and_revoked_by_admins(member, staff,
         advocacy.grant_badge(member, badge, member, "me!")
     with publisher.capture() as sent:
         advocacy.grant_badge(staff, badge, member, "Answered 30 questions in March")
-    assert [(e.name, e.rooms) for e in sent] == [("badge.awarded", (f"user:{member.id}", "leaderboard"))]
+    assert [(e.name, e.rooms) for e in sent] == [("badge.awarded", (f"user:{member.id}", "leaderboard")),
+                                                 ("notification", (f"user:{member.id}",))]
     with pytest.raises(Conflict):
         advocacy.grant_badge(staff, badge, member, "again")
     award = qa.get_award(badge, member)

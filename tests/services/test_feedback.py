@@ -83,7 +83,7 @@ def test_status_change_posts_a_note_keeps_history_and_tells_voters(ideas, member
     assert [(c.from_status, c.to_status) for c in changes] == [("open", "planned"), ("planned", "shipped")]
     note = db.session.get(Post, changes[0].post_id)
     assert note.official and "Coming in the spring range." in note.html and "Planned" in note.html
-    notified = {(n.user_id, n.kind) for n in db.session.query(Notification)}
+    notified = {(n.user_id, n.kind) for n in db.session.query(Notification).filter_by(kind="idea_status")}
     # The author auto-follows their idea; muted followers and the staff member hear nothing.
     assert {u for u, _ in notified} == {voter.id, follower.id, member.id}
     assert "thread.updated" in [e.name for e in sent]

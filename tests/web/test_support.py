@@ -43,7 +43,8 @@ def test_mark_and_unmark_in_the_browser(client_as, member, question):
         response = client.post(f"/t/{thread.id}/solution",
                                data={"post_id": first.id, "csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"] == f"/p/{first.id}"
-    assert {e.name for e in sent} - {"badge.awarded"} == {"post.updated", "thread.updated"}
+    assert {e.name for e in sent} - {"badge.awarded", "notification"} == \
+        {"post.updated", "thread.updated"}
     assert _solutions(thread) == [first.id]
 
     page = client.get(f"/t/{thread.id}").get_data(as_text=True)
