@@ -11,10 +11,8 @@ servers. Every phase is bounded in time.
 import argparse
 import asyncio
 import multiprocessing as mp
-import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor

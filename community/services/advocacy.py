@@ -20,7 +20,7 @@ from .. import permissions
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..models import (Badge, BadgeAward, ForumKind, Post, PointEntry, PointTotal, PostState,
-                      PostVote, Role, ScoringRule, Thread, ThreadVote, User, utcnow)
+                      PostVote, ScoringRule, Thread, ThreadVote, User, utcnow)
 from ..realtime import publisher, rooms
 from . import signals
 from .rows import insert_if_absent
@@ -471,7 +471,3 @@ def _leaderboard_after_commit(session: Session) -> None:
 def _leaderboard_after_rollback(session: Session, previous) -> None:
     if previous.parent is None:
         session.info.pop("leaderboard_changed", None)
-
-
-def staff_roles() -> tuple[str, ...]:
-    return (Role.STAFF.value, Role.ADMIN.value)

@@ -670,7 +670,7 @@ def split_thread(actor: User, thread: Thread, post_ids, title: str, forum: Forum
     if posts[0].state != PostState.PUBLISHED:
         raise ValidationError("The first post moved opens the new thread.",
                               {"post_ids": "The earliest chosen reply must be published."})
-    old_forum, now = thread.forum, utcnow()
+    old_forum = thread.forum
     new = Thread(forum=target, author=posts[0].author, title=title, created_at=posts[0].created_at,
                  last_activity_at=max(p.created_at for p in posts), pinned=False, locked=False,
                  reply_count=0, score=0, last_post_number=len(posts), solved=False,
