@@ -4,13 +4,26 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install assets migrate seed bench clean
+.PHONY: run test install assets migrate seed load soak fuzz faults clean
 
 run: install assets migrate seed
 	$(BIN)/community serve --host 127.0.0.1 --port 5000
 
 test: install assets
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Proof under pressure (docs/resilience.md): real servers on 127.0.0.1, every run bounded in time.
+load: install assets
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
+soak: install assets
+	$(BIN)/python bench/load.py --soak $(LOAD_ARGS)
+
+fuzz: install
+	FUZZ=long $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
+
+faults: install assets
+	$(BIN)/pytest tests/faults $(PYTEST_ARGS)
 
 install: $(STAMP)
 

@@ -9,14 +9,11 @@ servers. Every phase is bounded in time.
 """
 
 import argparse
-import asyncio
-import multiprocessing as mp
 import sys
 import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 
 import requests
@@ -24,6 +21,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from listeners import Listeners  # noqa: E402
+from stats import percentile  # noqa: E402
 from tests.servers import start_servers  # noqa: E402
 
 PASSWORD = "a long bench passphrase"
@@ -54,46 +53,9 @@ def prepare(database_url: str, instance: Path) -> tuple[int, str]:
     return thread_id, token
 
 
-def client_process(urls, count, thread_id, ready, results, stop):
-    """`count` clients on `urls` (round robin); report each post.created's delivery latency."""
-    import socketio
-
-    async def main():
-        latencies = []
-
-        async def one(i):
-            client = socketio.AsyncClient(reconnection=False)
-
-            @client.on("post.created")
-            async def on_post(data):
-                created = datetime.fromisoformat(data["post"]["created_at"]).timestamp()
-                body = data["post"]["body"]
-                kind = "probe" if body.startswith("latency") else "warm" if body == "warm-up" else "load"
-                latencies.append((kind, time.time() - created))
-
-            await client.connect(urls[i % len(urls)], transports=["websocket"], wait_timeout=30)
-            await client.call("subscribe", {"room": f"thread:{thread_id}"}, timeout=30)
-            return client
-
-        clients = await asyncio.gather(*(one(i) for i in range(count)))
-        ready.put(count)
-        while not stop.is_set():
-            await asyncio.sleep(0.2)
-        await asyncio.sleep(1)
-        results.put(latencies)
-        await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
-
-    asyncio.run(main())
-
-
 def post(url, thread_id, token, text):
     return requests.post(f"{url}/api/v1/threads/{thread_id}/posts", json={"body": text},
                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
-
-
-def percentile(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
 
 
 def main():
@@ -116,19 +78,13 @@ def main():
                 "COMMUNITY_SOCKETIO_CHANNEL": f"bench-{uuid.uuid4().hex}"}
     servers = start_servers(2 if args.redis else 1, env, instance)
     urls = [s.url for s in servers]
-    ctx = mp.get_context("spawn")
-    ready, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
-    per = args.clients // args.client_processes
-    procs = [ctx.Process(target=client_process, args=(urls, per, thread_id, ready, results, stop))
-             for _ in range(args.client_processes)]
+    listeners = Listeners(urls, [(f"thread:{thread_id}", "post.created")] * args.clients,
+                          args.client_processes)
     try:
-        started = time.monotonic()
-        for p in procs:
-            p.start()
-        connected = sum(ready.get(timeout=120) for _ in procs)
+        took = listeners.start()
         print(f"mode: {'2 processes + Redis' if args.redis else 'embedded, 1 process'}; "
-              f"database: {database_url.split(':')[0]}; {connected} clients connected in "
-              f"{time.monotonic() - started:.1f}s")
+              f"database: {database_url.split(':')[0]}; {listeners.count} clients connected in "
+              f"{took:.1f}s")
 
         # Warm up every server's database pool, dispatcher thread and queue connection.
         for url in urls:
@@ -151,22 +107,21 @@ def main():
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(poster, range(4)))
         posts_per_second = done[0] / args.throughput_seconds
-        stop.set()
-        latencies = [x for _ in procs for x in results.get(timeout=60)]
-        expected = connected * (len(urls) + args.posts + done[0])
-        print(f"deliveries: {len(latencies)} of {expected} expected")
+        received, _ = listeners.stop()
+        expected = listeners.count * (len(urls) + args.posts + done[0])
+        print(f"deliveries: {len(received)} of {expected} expected")
+        kinds = {"probe": [], "load": []}
+        for r in received:
+            kind = "probe" if r.text.startswith("latency") else "warm" if r.text == "warm-up" else "load"
+            kinds.get(kind, []).append(r.at - r.stamp)
         for kind, label in (("probe", "one post at a time"), ("load", "under sustained posting")):
-            values = [x for k, x in latencies if k == kind]
+            values = kinds[kind]
             if values:
                 print(f"delivery latency, {label}, ms: p50 {percentile(values, 50) * 1000:.0f}  "
                       f"p99 {percentile(values, 99) * 1000:.0f}  max {max(values) * 1000:.0f}")
-        print(f"sustained posts/s with {connected} listeners: {posts_per_second:.1f}")
+        print(f"sustained posts/s with {listeners.count} listeners: {posts_per_second:.1f}")
     finally:
-        stop.set()
-        for p in procs:
-            p.join(timeout=10)
-            if p.is_alive():
-                p.kill()
+        listeners.kill()
         for s in servers:
             s.stop()
 

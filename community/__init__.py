@@ -6,8 +6,11 @@ from pathlib import Path
 from flask import Flask, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from . import config
+from .models.base import MAX_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,6 +21,18 @@ class _SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         forced = super().get_cookie_secure(app)
         return forced or (has_request_context() and request.is_secure)
+
+
+class _IdConverter(IntegerConverter):
+    """<int:…> in routes: a number beyond MAX_ID is a 404, not a database error."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > MAX_ID:
+            # Not ValidationError (a `max`): after a refused match Werkzeug answers 405
+            # for every method but GET.
+            raise NotFound()
+        return number
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -46,11 +61,13 @@ def configure_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    from .realtime.queue import make_queue
+
     socketio.init_app(
         app,
         async_mode="threading",
-        message_queue=app.config["REDIS_URL"],
-        channel=app.config["SOCKETIO_CHANNEL"],
+        # Always a manager of this app's own: init_app keeps options between apps.
+        client_manager=make_queue(app.config["REDIS_URL"], app.config["SOCKETIO_CHANNEL"]),
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or None,
     )
     from . import auth
@@ -64,7 +81,11 @@ def configure_extensions(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     from . import api, web
     from .errors import register_error_handlers
+    from .inputs import register_input_checks
 
+    register_input_checks(app)
+    # Before any route is added: rules take their converters when they are added.
+    app.url_map.converters["int"] = _IdConverter
     web.register(app)
     api.register(app)
     register_error_handlers(app)

@@ -1,8 +1,15 @@
 """Domain errors raised by services, and the one place they become HTTP responses."""
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+
+# Connections lost or refused (a database restarting), locks timed out, the pool exhausted:
+# the request can be retried shortly; nothing was half-written, its transaction rolled back.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+RETRY_AFTER_SECONDS = 5
 
 
 class DomainError(Exception):
@@ -87,7 +94,19 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
             body["fields"] = fields
         return jsonify(error=body), status
     title = TITLES.get(status, "Error")
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    try:
+        return render_template("errors/error.html", status=status, title=title,
+                               message=message), status
+    except Exception:  # the layout reads the database, which may be what failed
+        current_app.logger.exception("error page failed; answering with the plain one")
+        return plain_page(status, message), status
+
+
+def plain_page(status: int, message: str) -> str:
+    """An error page rendered without the context processors, which query the database."""
+    page = current_app.jinja_env.get_template("errors/plain.html")
+    return page.render(status=status, title=TITLES.get(status, "Error"), message=message,
+                       path=request.path)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -109,6 +128,27 @@ def register_error_handlers(app: Flask) -> None:
         if status == 429 and getattr(exc, "retry_after", None):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
+
+    def database_unavailable(exc: Exception):
+        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path,
+                           exc)
+        message = "The community is briefly unavailable. Please try again in a few seconds."
+        if wants_json():
+            response = make_response(error_response(503, "unavailable", message))
+        else:
+            response = make_response(plain_page(503, message), 503)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, database_unavailable)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError):
+        # Any driver error on a connection found dead is an outage, whatever its class.
+        if exc.connection_invalidated:
+            return database_unavailable(exc)
+        return unexpected_error(exc)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

@@ -305,10 +305,16 @@ def as_token_allows(user):
     from flask import g, has_app_context
 
     token = g.get("api_token") if has_app_context() else None
-    if token is None or isinstance(user, TokenBoundUser) or token.user_id != user.id:
+    if token is None or token.user_id != user.id:
         return user
-    scopes = set(token.scopes.split())
-    return user if set(_SCOPE_FOR_ROLE.values()) <= scopes else TokenBoundUser(user, scopes)
+    return limited_to_scopes(user, set(token.scopes.split()))
+
+
+def limited_to_scopes(user, scopes: set[str]):
+    """`user` with role powers cut to what the token scopes grant."""
+    if isinstance(user, TokenBoundUser) or set(_SCOPE_FOR_ROLE.values()) <= scopes:
+        return user
+    return TokenBoundUser(user, scopes)
 
 
 # --- notifications: following forums, one's own notifications and preferences (issue 8) ---

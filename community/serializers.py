@@ -66,6 +66,7 @@ def post(p: Post, *, show_content: bool = True) -> dict:
         "body": p.body if shown else None, "html": p.html if shown else None,
         "created_at": p.created_at.isoformat(),
         "edited_at": p.edited_at.isoformat() if p.edited_at else None,
+        "revision": p.revision,
         "url": f"/p/{p.id}",
     }
 

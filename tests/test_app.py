@@ -4,7 +4,7 @@ import stat
 from sqlalchemy import text
 
 from community import create_app
-from community.extensions import db
+from community.extensions import db, make_engine
 
 from .conftest import TEST_SETTINGS, log_in
 
@@ -20,12 +20,13 @@ def test_healthz_reports_redis_when_configured(app_factory):
     assert app.test_client().get("/healthz").get_json()["redis"] == "ok"
 
 
-def test_healthz_is_503_when_redis_is_unreachable(app_factory):
-    # Port 9 (discard) has no Redis: the check must fail, quickly and cleanly.
+def test_healthz_is_degraded_not_down_when_redis_is_unreachable(app_factory):
+    # Port 9 (discard) has no Redis: the check must fail, quickly and cleanly, and the
+    # process stays in service (pages and the API work without Redis).
     app = app_factory(REDIS_URL="redis://127.0.0.1:9/0")
     response = app.test_client().get("/healthz")
-    assert response.status_code == 503
-    assert response.get_json()["redis"] == "error"
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "degraded", "database": "ok", "redis": "error"}
 
 
 def test_security_headers(client):
@@ -135,3 +136,33 @@ def test_suspended_member_can_read_but_not_write(app, member):
     assert "suspended" in response.get_data(as_text=True)
     db.session.refresh(member)
     assert member.display_name == ""
+
+
+def test_a_database_outage_is_a_clean_503_and_the_app_recovers(app, client, member):
+    # Port 9 has no PostgreSQL: every connection is refused, as while a database restarts.
+    reachable = db.engine
+    unreachable = make_engine("postgresql+psycopg://postgres@127.0.0.1:9/community")
+    db.session.remove()
+    db.session.configure(bind=unreachable)
+    try:
+        api = client.get("/api/v1/forums")
+        page = client.get("/")
+    finally:
+        db.session.remove()
+        db.session.configure(bind=reachable)
+    assert api.status_code == 503
+    assert api.get_json()["error"]["code"] == "unavailable"
+    assert api.headers["Retry-After"] == "5"
+    assert page.status_code == 503
+    assert "Temporarily unavailable" in page.get_data(as_text=True)
+    assert client.get("/").status_code == 200
+
+
+def test_an_error_page_whose_layout_fails_falls_back_to_a_plain_one(app, client):
+    def broken_layout():
+        raise RuntimeError("the layout's query failed")
+
+    app.template_context_processors[None].append(broken_layout)
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)

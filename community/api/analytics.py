@@ -43,7 +43,7 @@ class SupportOut(BaseModel):
     unanswered: int
 
 
-class CsatOut(BaseModel):
+class CsatSummaryOut(BaseModel):
     ratings: int
     average: float | None
     satisfied_rate: float | None = Field(description="ratings of 4 or 5 / ratings, 0 to 1")
@@ -110,7 +110,7 @@ class AnalyticsSummaryOut(BaseModel):
     posts: int
     votes: int
     support: SupportOut
-    csat: CsatOut
+    csat: CsatSummaryOut
     nps: NpsGroupsOut
     ideas: IdeasOut
     top_ideas: list[TopIdeaOut]

@@ -11,7 +11,7 @@ from ..queries import feedback as qf
 from ..queries import forums as q
 from ..services import feedback, follows
 from . import bp
-from .io import documented, parse
+from .io import Id, documented, parse
 from .schemas import AuthorOut, Body, ThreadOut
 
 
@@ -41,8 +41,8 @@ class StatusHistoryOut(BaseModel):
     statuses: list[StatusChangeOut]
 
 
-class MergeIn(Body):
-    into: StrictInt
+class IdeaMergeIn(Body):
+    into: Id
 
 
 class FollowIn(Body):
@@ -101,10 +101,10 @@ def status_history(thread_id: int):
 
 @bp.post("/threads/<int:thread_id>/merge")
 @documented("Merge a duplicate idea into another; returns the surviving idea", auth="staff",
-            body=MergeIn, responses={200: ThreadOut})
+            body=IdeaMergeIn, responses={200: ThreadOut})
 def merge(thread_id: int):
     duplicate = q.get_thread(current_user, thread_id)
-    into = q.get_thread(current_user, parse(MergeIn).into)
+    into = q.get_thread(current_user, parse(IdeaMergeIn).into)
     return jsonify(serializers.thread(feedback.merge_idea(current_user, duplicate, into)))
 
 

@@ -11,9 +11,9 @@ from ..queries.paging import page_number, per_page_number
 from ..services import forums
 from . import bp
 from .io import documented, parse
-from .schemas import (ForumIn, ForumListOut, ForumOut, PostIn, PostOut, PreviewOut,
-                      RevisionListOut, TagIn, TagListOut, TagOut, ThreadIn, ThreadListOut,
-                      ThreadOut, ThreadPageOut, ThreadPatch)
+from .schemas import (EditConflictOut, ForumIn, ForumListOut, ForumOut, PostEditIn, PostIn,
+                      PostOut, PreviewOut, RevisionListOut, TagIn, TagListOut, TagOut, ThreadIn,
+                      ThreadListOut, ThreadOut, ThreadPageOut, ThreadPatch)
 
 PAGING = {"page": "Page number, from 1", "per_page": "Items per page, at most 100"}
 
@@ -108,11 +108,19 @@ def show_post(post_id: int):
 
 
 @bp.patch("/posts/<int:post_id>")
-@documented("Edit a post (the old body is kept as a revision)", auth="member", body=PostIn,
-            responses={200: PostOut})
+@documented("Edit a post (the old body is kept as a revision); with `base_revision`, an edit "
+            "of a copy that has been saved over since is refused",
+            auth="member", body=PostEditIn, responses={200: PostOut, 409: EditConflictOut})
 def edit_post(post_id: int):
     post = q.get_post(current_user, post_id)
-    forums.edit_post(current_user, post, parse(PostIn).body)
+    data = parse(PostEditIn)
+    try:
+        forums.edit_post(current_user, post, data.body, base_revision=data.base_revision)
+    except forums.EditConflict as exc:
+        # The error contract plus both versions, so the client can merge and save again.
+        return jsonify(error={"code": exc.code, "message": exc.message},
+                       current=_post(exc.current),
+                       yours={"body": data.body, "base_revision": data.base_revision}), exc.status
     return jsonify(_post(post))
 
 

@@ -1,19 +1,26 @@
 """Reading request bodies and describing routes for the OpenAPI document."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import pydantic
 from flask import request
 
 from ..errors import ValidationError
+from ..models.base import MAX_ID
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+
+# An id in a request body, in the range the database can be asked about (see MAX_ID).
+Id = Annotated[pydantic.StrictInt, pydantic.Field(ge=0, le=MAX_ID)]
 
 
 def parse(model: type[M]) -> M:
     """The JSON body as `model`, or a 400 validation_error naming each bad field."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser goes
+        data = None
     if not isinstance(data, dict):
         raise ValidationError("The request body must be a JSON object.")
     try:

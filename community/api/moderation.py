@@ -14,7 +14,7 @@ from ..queries import moderation as qm
 from ..queries.paging import page_number, per_page_number
 from ..services import accounts, moderation
 from . import bp
-from .io import documented, parse
+from .io import Id, documented, parse
 from .schemas import Body, PostOut, ThreadOut
 
 FlagReason = Literal["spam", "abusive", "off_topic", "other"]
@@ -154,14 +154,14 @@ class PostModerationIn(Body):
 
 
 class SplitIn(Body):
-    post_ids: list[StrictInt]
+    post_ids: list[Id]
     title: StrictStr
     forum: StrictStr | None = None
     reason: StrictStr = ""
 
 
-class MergeIn(Body):
-    into: StrictInt
+class ThreadMergeIn(Body):
+    into: Id
     reason: StrictStr = ""
 
 
@@ -335,10 +335,10 @@ def split_thread(thread_id: int):
 
 @bp.post("/moderation/threads/<int:thread_id>/merge")
 @documented("Move every post of a discussion or support thread to the end of another",
-            auth="moderator", body=MergeIn, responses={200: ThreadOut})
+            auth="moderator", body=ThreadMergeIn, responses={200: ThreadOut})
 def merge_threads(thread_id: int):
     thread = q.get_thread(current_user, thread_id)
-    data = parse(MergeIn)
+    data = parse(ThreadMergeIn)
     target = q.get_thread(current_user, data.into)
     return jsonify(serializers.thread(moderation.merge_threads(current_user, thread, target,
                                                                data.reason)))

@@ -4,7 +4,7 @@ from typing import Literal
 
 from flask import jsonify, request
 from flask_login import current_user
-from pydantic import BaseModel, StrictBool, StrictInt
+from pydantic import BaseModel, StrictBool
 
 from .. import serializers
 from ..errors import NotAuthenticated
@@ -13,7 +13,7 @@ from ..queries import notifications as q
 from ..queries.paging import page_number, per_page_number
 from ..services import follows, notifications
 from . import bp
-from .io import documented, parse
+from .io import Id, documented, parse
 from .schemas import AuthorOut, Body
 
 
@@ -38,7 +38,7 @@ class NotificationListOut(BaseModel):
 
 
 class ReadIn(Body):
-    ids: list[StrictInt] | None = None
+    ids: list[Id] | None = None
     all: StrictBool = False
 
 

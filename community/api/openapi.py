@@ -5,11 +5,14 @@ import re
 from flask import current_app, jsonify
 from pydantic import BaseModel
 
+from ..models.base import MAX_ID
 from . import bp
 from .io import documented
 from .schemas import ErrorOut
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+# The app's <int:…> converter takes no sign and stops at MAX_ID.
+_PATH_ID = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
 ERROR_STATUSES = {400: "Invalid input", 401: "Not authenticated", 403: "Not allowed",
                   404: "Not found", 409: "Conflict", 413: "Body too large", 429: "Rate limited"}
 
@@ -49,9 +52,11 @@ def build_document() -> dict:
 
 def _ref(model: type[BaseModel], schemas: dict) -> dict:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    for name, sub in schema.pop("$defs", {}).items():
-        schemas[name] = sub
-    schemas[model.__name__] = schema
+    for name, sub in [*schema.pop("$defs", {}).items(), (model.__name__, schema)]:
+        # Components are named after their models: two models of one name would
+        # silently document one shape for both.
+        if schemas.setdefault(name, sub) != sub:
+            raise LookupError(f"two API models are named {name}; rename one")
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
@@ -59,7 +64,7 @@ def _operation(rule, meta: dict, schemas: dict) -> dict:
     op: dict = {"summary": meta["summary"], "operationId": rule.endpoint.replace(".", "_")}
     params = [
         {"name": name, "in": "path", "required": True,
-         "schema": {"type": "integer" if conv == "int" else "string"}}
+         "schema": _PATH_ID if conv == "int" else {"type": "string"}}
         for conv, name in _PARAM.findall(rule.rule)
     ]
     params += [{"name": name, "in": "query", "required": False, "schema": {"type": "string"},

@@ -5,14 +5,14 @@ from typing import Literal
 
 from flask import jsonify
 from flask_login import current_user
-from pydantic import AwareDatetime, BaseModel, StrictBool, StrictInt, StrictStr
+from pydantic import AwareDatetime, BaseModel, StrictBool, StrictStr
 
 from ..errors import NotFound
 from ..queries import forums as q
 from ..queries import polls as pq
 from ..services import polls
 from . import bp
-from .io import documented, parse
+from .io import Id, documented, parse
 from .schemas import Body
 
 Results = Literal["always", "after_vote", "after_close"]
@@ -27,7 +27,7 @@ class PollIn(Body):
 
 
 class BallotIn(Body):
-    option_ids: list[StrictInt]
+    option_ids: list[Id]
 
 
 class PollOptionOut(BaseModel):

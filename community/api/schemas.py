@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 
 class Body(BaseModel):
@@ -169,7 +169,30 @@ class PostOut(BaseModel):
     html: str | None
     created_at: datetime
     edited_at: datetime | None
+    revision: int = Field(description="Counts the body's versions; send it back as "
+                                      "`base_revision` when editing")
     url: str
+
+
+class PostEditIn(Body):
+    body: StrictStr
+    base_revision: StrictInt | None = Field(
+        default=None, ge=1,
+        description="The post's `revision` this edit starts from: if the post has been saved "
+                    "since, the edit is refused with 409 and both versions. Without it the "
+                    "last save wins.")
+
+
+class DraftOut(BaseModel):
+    body: str
+    base_revision: int | None
+
+
+class EditConflictOut(ErrorOut):
+    """409 on a stale edit: the error, the version saved now, and the refused one."""
+
+    current: PostOut
+    yours: DraftOut
 
 
 class ThreadPageOut(BaseModel):

@@ -12,12 +12,12 @@ from ..queries import forums as q
 from ..queries import support as support_q
 from ..services import support
 from . import bp
-from .io import documented, parse
+from .io import Id, documented, parse
 from .schemas import Body, ThreadOut
 
 
 class SolutionIn(Body):
-    post_id: StrictInt
+    post_id: Id
 
 
 class CsatIn(Body):

@@ -5,6 +5,10 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# The largest id a URL or a request body may name: ids are PostgreSQL integers, and a
+# larger number fails in the database ("integer out of range"; SQLite overflows at 2**63).
+MAX_ID = 2**31 - 1
+
 # Stable constraint names, so Alembic migrations can refer to them on every database.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -118,6 +118,9 @@ class Post(Timestamped, Base):
     official: Mapped[bool] = mapped_column(Boolean, default=False)
     score: Mapped[int] = mapped_column(default=0)
     edited_at: Mapped[datetime | None]
+    # Counts the body's versions: an editor sends back the one it started from, so a save
+    # made on a stale copy is refused instead of overwriting (services.forums.edit_post).
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
     is_solution: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     thread: Mapped[Thread] = relationship()

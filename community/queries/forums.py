@@ -40,11 +40,15 @@ def _visible_forums(viewer) -> Select:
     return stmt
 
 
+def visible_forums(viewer) -> list[Forum]:
+    """Forums the viewer may see, by position."""
+    return list(db.session.scalars(
+        select(Forum).where(Forum.id.in_(_visible_forums(viewer))).order_by(Forum.position, Forum.id)))
+
+
 def forum_index(viewer) -> list[ForumSummary]:
     """Forums the viewer may see, by position, each with its most recently active thread."""
-    forums = db.session.scalars(
-        select(Forum).where(Forum.id.in_(_visible_forums(viewer))).order_by(Forum.position, Forum.id)
-    ).all()
+    forums = visible_forums(viewer)
     # One statement; for each forum, one step down ix_thread_forum_activity.
     newest = (select(Thread.id).where(Thread.forum_id == Forum.id, Thread.state == "published")
               .order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(1)

@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import AuditEntry, Flag, Post, ReviewItem, Setting, Thread, User, WatchedWord, utcnow
+from ..models.base import MAX_ID
 from .paging import Page, paginate
 
 ITEMS_PER_PAGE = 25
@@ -159,14 +160,18 @@ class LogFilter:
         """The filters from query arguments: action, actor, target_type, target_id, and the
         days since and until (both included)."""
         target_id = args.get("target_id") or None
-        if target_id is not None and not target_id.isdigit():
-            raise ValidationError("Invalid target.", {"target_id": "A number."})
+        # ASCII digits: "²" is a digit to str.isdigit but not to int().
+        if target_id is not None and not (target_id.isascii() and target_id.isdigit()
+                                          and int(target_id) <= MAX_ID):
+            raise ValidationError("Invalid target.", {"target_id": "An id."})
         since, until = args.get("since"), args.get("until")
+        last = day(until, "until") if until else None
         return cls(action=args.get("action") or None, actor=args.get("actor") or None,
                    target_type=args.get("target_type") or None,
                    target_id=int(target_id) if target_id else None,
                    since=day(since, "since") if since else None,
-                   until=day(until, "until") + timedelta(days=1) if until else None)
+                   # No day follows 9999-12-31: "until" then bounds nothing.
+                   until=last + timedelta(days=1) if last and last.date() < date.max else None)
 
 
 def audit_log(filters: LogFilter, page: int = 1, per_page: int = LOG_PER_PAGE) -> Page[AuditEntry]:

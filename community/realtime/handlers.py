@@ -5,11 +5,13 @@ import time
 
 from flask import current_app, request
 from flask_login import current_user, login_user
-from flask_socketio import join_room, leave_room
+from flask_socketio import emit, join_room, leave_room
 
+from .. import permissions
 from ..extensions import socketio
 from . import rooms
 from .presence import REFRESH_EVERY
+from .queue import STATUS_EVENT, queue_healthy, status_payload
 
 TYPING_INTERVAL = 2.0  # seconds between typing events a socket may send
 
@@ -17,6 +19,7 @@ TYPING_INTERVAL = 2.0  # seconds between typing events a socket may send
 _threads_of: dict[str, set[int]] = {}
 _user_of: dict[str, int] = {}  # signed-in sockets: whose they are (for "is the member online?")
 _last_typing: dict[str, float] = {}
+_scopes_of: dict[str, set[str]] = {}  # sockets opened with an API token: its scopes
 _state_lock = threading.Lock()
 
 
@@ -52,6 +55,8 @@ def on_connect(auth=None):
         if found is None or not found.user.is_active:
             return False  # refuses the connection
         login_user(found.user)
+        with _state_lock:
+            _scopes_of[request.sid] = set(found.scopes.split())
     if current_user.is_authenticated:
         join_room(rooms.user(current_user.id))
         sid, user_id = request.sid, current_user.id
@@ -59,6 +64,14 @@ def on_connect(auth=None):
             _user_of[sid] = user_id
         _note_online(lambda: _presence().user_connected(user_id, sid))
     _start_refresher(current_app._get_current_object())
+    if not queue_healthy(socketio.server):
+        emit(STATUS_EVENT, status_payload(False))
+
+
+def _viewer():
+    """Who the socket acts as: a token's holder only with the powers its scopes grant."""
+    scopes = _scopes_of.get(request.sid)
+    return current_user if scopes is None else permissions.limited_to_scopes(current_user, scopes)
 
 
 def _note_online(change) -> None:
@@ -75,6 +88,7 @@ def on_disconnect(*_args):
         threads = _threads_of.pop(sid, set())
         user_id = _user_of.pop(sid, None)
         _last_typing.pop(sid, None)
+        _scopes_of.pop(sid, None)
     presence = _presence()
     if user_id is not None:
         _note_online(lambda: presence.user_disconnected(user_id, sid))
@@ -85,7 +99,7 @@ def on_disconnect(*_args):
 @socketio.on("subscribe")
 def on_subscribe(data=None):
     room = data.get("room") if isinstance(data, dict) else None
-    if (reason := rooms.refusal(current_user, room)) is not None:
+    if (reason := rooms.refusal(_viewer(), room)) is not None:
         return refused(reason)
     join_room(room)
     thread_id = rooms.thread_id_of(room)
@@ -100,7 +114,7 @@ def on_subscribe(data=None):
 @socketio.on("unsubscribe")
 def on_unsubscribe(data=None):
     room = data.get("room") if isinstance(data, dict) else None
-    if not isinstance(room, str) or rooms.refusal(current_user, room) == "bad_request":
+    if not isinstance(room, str) or rooms.refusal(_viewer(), room) == "bad_request":
         return refused("bad_request")
     leave_room(room)
     thread_id = rooms.thread_id_of(room)

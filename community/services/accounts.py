@@ -3,6 +3,7 @@
 import re
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..errors import Conflict, NotFound, ValidationError
@@ -149,7 +150,9 @@ def issue_token(actor: User, name: str, scopes: str = "read write") -> tuple[Api
 
 def find_token(secret: str) -> ApiToken | None:
     """The live token for `secret`, if any."""
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    # The holder comes in the same statement: every API request needs them.
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret))
+                              .options(joinedload(ApiToken.user)))
     return token if token is not None and token.is_live else None
 
 
@@ -170,6 +173,10 @@ def note_visit(user: User) -> None:
 
 @use_case
 def _record_visit(user: User, today) -> None:
+    # Fresh and locked: two first requests of the day at once must count one visit.
+    db.session.refresh(user, with_for_update=True)
+    if user.last_visit_on == today:
+        return
     yesterday = today.toordinal() - 1
     continued = user.last_visit_on is not None and user.last_visit_on.toordinal() == yesterday
     user.visit_streak = user.visit_streak + 1 if continued else 1
@@ -179,9 +186,14 @@ def _record_visit(user: User, today) -> None:
     signals.send("member_visited", user=user, day=today)
 
 
-@use_case
 def note_token_used(token: ApiToken) -> None:
     """Record when a token was last used (at most once a minute, to spare the database)."""
     now = utcnow()
+    # Checked before the unit of work, so the other requests of the minute write nothing.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        token.last_used_at = now
+        _touch_token(token, now)
+
+
+@use_case
+def _touch_token(token: ApiToken, now) -> None:
+    token.last_used_at = now

@@ -23,7 +23,7 @@ from ..models import (Badge, BadgeAward, ForumKind, Post, PointEntry, PointTotal
                       PostVote, ScoringRule, Thread, ThreadVote, User, utcnow)
 from ..realtime import publisher, rooms
 from . import signals
-from .rows import insert_if_absent
+from .rows import add_to, insert_if_absent
 from .unit import use_case
 
 # What each action is worth unless an admin changed it (documented in README).
@@ -111,12 +111,11 @@ def _add_to_totals(user_id: int, forum_id: int | None, points: int, day: date) -
         set_={"points": PointTotal.points + stmt.excluded.points}))
 
 
-def _write(user_id: int, action: str, points: int, subject_key: str, *, thread=None, post=None,
-           reversal: bool = False) -> None:
+def _write(user_id: int, action: str, points: int, subject_key: str, *, forum_id: int | None,
+           thread=None, post=None, reversal: bool = False) -> None:
     if points == 0:
         return
     now = utcnow()
-    forum_id = thread.forum_id if thread is not None else None
     db.session.add(PointEntry(user_id=user_id, action=action, points=points,
                               subject_key=subject_key, forum_id=forum_id,
                               thread_id=thread.id if thread is not None else None,
@@ -124,8 +123,8 @@ def _write(user_id: int, action: str, points: int, subject_key: str, *, thread=N
                               reversal=reversal, created_at=now))
     _add_to_totals(user_id, forum_id, points, now.date())
     user = db.session.get(User, user_id)
-    before = user.points
-    user.points = before + points
+    add_to(user, points=points)
+    before = user.points - points
     if rank_for(user.points) != rank_for(before) and user.points > before:
         signals.send("rank_reached", user=user, rank=rank_for(user.points))
     db.session.info["leaderboard_changed"] = True
@@ -144,18 +143,23 @@ def _earn(user_id: int, action: str, subject_key: str, **where) -> None:
     points = scoring_table()[action]
     owed = points - _net(user_id, subject_key, action)
     if owed > 0:
-        _write(user_id, action, owed, subject_key, **where)
+        thread = where.get("thread")
+        _write(user_id, action, owed, subject_key,
+               forum_id=thread.forum_id if thread is not None else None, **where)
 
 
 def _undo(user_id: int, subject_key: str, **where) -> None:
-    """Reverse whatever the subject still nets for the member."""
+    """Reverse whatever the subject still nets for the member, in the forum that got it.
+
+    That forum, not the thread's current one: a split or merge may have moved the post.
+    """
     entries = db.session.execute(
-        select(PointEntry.action, func.sum(PointEntry.points))
+        select(PointEntry.action, PointEntry.forum_id, func.sum(PointEntry.points))
         .where(PointEntry.user_id == user_id, PointEntry.subject_key == subject_key)
-        .group_by(PointEntry.action)).all()
-    for action, net in entries:
+        .group_by(PointEntry.action, PointEntry.forum_id)).all()
+    for action, forum_id, net in entries:
         if net:
-            _write(user_id, action, -net, subject_key, reversal=True, **where)
+            _write(user_id, action, -net, subject_key, forum_id=forum_id, reversal=True, **where)
 
 
 def _undo_subject_tree(prefix: str, **where) -> None:
@@ -207,8 +211,12 @@ def _award_post(post: Post) -> None:
 def _on_post_removed(post: Post, actor) -> None:
     thread = post.thread
     _undo_subject_tree(f"post:{post.id}", thread=thread, post=post)
-    if post.number == 1:
-        _undo(thread.author_id, f"thread:{thread.id}", thread=thread)
+    # The thread points this post earned by opening a thread, looked up by post rather
+    # than by its number: a merge makes an opening post a reply of another thread.
+    opened = db.session.scalars(select(PointEntry.subject_key).distinct().where(
+        PointEntry.post_id == post.id, PointEntry.action == "thread_started"))
+    for key in opened.all():
+        _undo(post.author_id, key, thread=thread, post=post)
 
 
 @signals.receiver("post_restored")

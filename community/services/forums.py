@@ -13,6 +13,7 @@ from ..models import (Forum, ForumKind, IdeaStatus, Mention, Post, PostRevision,
 from ..realtime import publisher, rooms
 from . import moderation, ranking, signals, support
 from .follows import auto_follow
+from .rows import add_to
 from .unit import use_case
 
 TITLE_MIN, TITLE_MAX = 3, 200
@@ -116,18 +117,21 @@ def render(body: str) -> text.Rendered:
     return text.render(body, resolve_mentions=_resolve_mentions)
 
 
-def _record_mentions(post: Post, rendered: text.Rendered) -> None:
+def _record_mentions(post: Post, rendered: text.Rendered) -> list[int]:
+    """Record the members the post newly mentions; their ids."""
     if not rendered.mentions:
-        return
+        return []
     ids = db.session.scalars(select(User.id).where(User.username.in_(rendered.mentions))).all()
     known = set(db.session.scalars(select(Mention.user_id).where(Mention.post_id == post.id)))
-    db.session.add_all(Mention(post_id=post.id, user_id=i) for i in ids
-                       if i not in known and i != post.author_id)
+    added = [i for i in ids if i not in known and i != post.author_id]
+    db.session.add_all(Mention(post_id=post.id, user_id=i) for i in added)
+    return added
 
 
 def _add_post(actor: User, thread: Thread, screening: "moderation.Screening") -> Post:
     rendered = screening.rendered
-    thread.last_post_number += 1
+    # Numbering takes the thread's row lock: simultaneous replies get consecutive numbers.
+    add_to(thread, last_post_number=1)
     post = Post(thread=thread, author=actor, number=thread.last_post_number, body=screening.body,
                 html=rendered.html, official=actor.has_role(Role.STAFF), created_at=utcnow(),
                 state=screening.state, score=0, is_solution=False)
@@ -149,10 +153,10 @@ def publish_post(post: Post, at=None) -> None:
     opening = post.number == 1
     if opening:
         thread.state = "published"
-        forum.thread_count += 1
+        add_to(forum, thread_count=1)
     else:
-        thread.reply_count += 1
-    forum.post_count += 1
+        add_to(thread, reply_count=1)
+    add_to(forum, post_count=1)
     thread.last_activity_at = max(thread.last_activity_at, at)
     forum.last_activity_at = at
     ranking.refresh(thread)
@@ -181,12 +185,11 @@ def unpublish_post(post: Post, actor: User, *, hide_thread: bool = False) -> Non
     support.unmark_removed_solution(post)
     if post.number == 1 and hide_thread and thread.state == "published":
         thread.state = "hidden"
-        forum.thread_count -= 1
-        forum.post_count -= _published_posts(thread) + 1
+        add_to(forum, thread_count=-1, post_count=-(_published_posts(thread) + 1))
     elif thread.state == "published":
-        forum.post_count -= 1
+        add_to(forum, post_count=-1)
     if post.number > 1:
-        thread.reply_count -= 1
+        add_to(thread, reply_count=-1)
         ranking.refresh(thread)
     signals.send("post_removed", post=post, actor=actor)
     publisher.publish("post.removed", {"thread_id": thread.id, "post_id": post.id},
@@ -201,12 +204,11 @@ def republish_post(post: Post, actor: User) -> None:
     reopened = post.number == 1 and thread.state == "hidden"
     if reopened:
         thread.state = "published"
-        forum.thread_count += 1
-        forum.post_count += _published_posts(thread)
+        add_to(forum, thread_count=1, post_count=_published_posts(thread))
     elif thread.state == "published":
-        forum.post_count += 1
+        add_to(forum, post_count=1)
     if post.number > 1:
-        thread.reply_count += 1
+        add_to(thread, reply_count=1)
         ranking.refresh(thread)
     signals.send("post_restored", post=post, actor=actor)
     if thread.state != "published":
@@ -263,19 +265,46 @@ def reply(actor: User, thread: Thread, body: str) -> Post:
     return post
 
 
+def lock_post(post: Post) -> None:
+    """Inside a use case: wait for other writers of this post, then reload it."""
+    # FOR UPDATE serialises them on PostgreSQL (SQLite's writers queue anyway); the reload
+    # matters because objects read earlier in the request may be stale.
+    db.session.scalar(select(Post).where(Post.id == post.id).with_for_update()
+                      .execution_options(populate_existing=True))
+
+
+class EditConflict(Conflict):
+    """A save made on a stale copy of a post; `current` is the post as it is saved now."""
+
+    def __init__(self, current: Post) -> None:
+        super().__init__("Someone else saved this post while you were editing it.")
+        self.current = current
+
+
 @use_case
-def edit_post(actor: User, post: Post, body: str) -> Post:
-    """The author or a moderator: change a post's body, keeping the old one as a revision."""
+def edit_post(actor: User, post: Post, body: str, *, base_revision: int | None = None) -> Post:
+    """The author or a moderator: change a post's body, keeping the old one as a revision.
+
+    `base_revision` is the post's revision the editor started from; if the post has been
+    saved since, EditConflict refuses the save. Without it the last save wins.
+    """
+    # Two saves from the same base must not both pass the check below.
+    lock_post(post)
     permissions.require(actor, "edit_post", post)
     body = moderation.screen_edit(actor, post, check_body(body))
     if body == post.body:
         return post
+    if base_revision is not None and base_revision != post.revision:
+        raise EditConflict(post)
     old_body = post.body
     db.session.add(PostRevision(post_id=post.id, editor=actor, body=old_body))
     rendered = render(body)
     post.body, post.html, post.edited_at = body, rendered.html, utcnow()
-    _record_mentions(post, rendered)
+    post.revision += 1
+    mentioned = _record_mentions(post, rendered)
     if post.state == PostState.PUBLISHED and post.thread.state == "published":
+        if mentioned:  # those already mentioned heard of it when the post was published
+            signals.send("members_mentioned", post=post, user_ids=mentioned)
         publisher.publish("post.updated", {"thread_id": post.thread_id,
                                            "post": serializers.post(post)},
                           rooms.thread(post.thread_id))
@@ -334,10 +363,8 @@ def _move(thread: Thread, old: Forum, new: Forum) -> None:
     if thread.state != "published":  # not counted anywhere until it is
         return
     published = _published_posts(thread)
-    old.thread_count -= 1
-    old.post_count -= published
-    new.thread_count += 1
-    new.post_count += published
+    add_to(old, thread_count=-1, post_count=-published)
+    add_to(new, thread_count=1, post_count=published)
     new.last_activity_at = max(filter(None, [new.last_activity_at, thread.last_activity_at]))
 
 

@@ -25,7 +25,7 @@ from ..queries.moderation import RATE_LIMIT_KEY, RATE_LIMITS, SILENCE_KEY, silen
 from ..realtime import publisher, rooms
 from . import forums, ranking, signals, spam, support, trust
 from .follows import auto_follow
-from .rows import insert_if_absent
+from .rows import add_to, insert_if_absent
 from .unit import use_case
 
 FLAG_REASONS = {"spam": "Spam", "abusive": "Abusive or harassing", "off_topic": "Off topic",
@@ -250,13 +250,6 @@ def _announce(item: ReviewItem) -> None:
 
 # --- flags --------------------------------------------------------------------------------
 
-def _lock_post(post: Post) -> None:
-    # Serialises writers on one post (PostgreSQL; SQLite's writers queue anyway) and
-    # reloads it: objects read earlier in the request may be stale.
-    db.session.scalar(select(Post).where(Post.id == post.id).with_for_update()
-                      .execution_options(populate_existing=True))
-
-
 def _open_item(post: Post, kind: str | None = None) -> ReviewItem | None:
     stmt = select(ReviewItem).where(ReviewItem.post_id == post.id, ReviewItem.status == "open")
     if kind:
@@ -287,7 +280,7 @@ def flag_post(actor: User, post: Post, reason: str, note: str = "") -> Flag:
         raise ValidationError("Say what is wrong.", {"note": "Tell the moderators what is wrong."})
     if len(note) > NOTE_MAX:
         raise ValidationError("The note is too long.", {"note": f"At most {NOTE_MAX} characters."})
-    _lock_post(post)
+    forums.lock_post(post)
     if post.state != PostState.PUBLISHED:
         raise Conflict("This post is already with the moderators.")
     weight = trust.flag_weight(actor, current_app.config)
@@ -321,7 +314,7 @@ def flag_post(actor: User, post: Post, reason: str, note: str = "") -> Flag:
 def _lock_item(item: ReviewItem) -> None:
     db.session.scalar(select(ReviewItem).where(ReviewItem.id == item.id).with_for_update()
                       .execution_options(populate_existing=True))
-    _lock_post(item.post)
+    forums.lock_post(item.post)
 
 
 def _resolve_open_items(post: Post, actor, resolution: str, now=None) -> None:
@@ -437,7 +430,7 @@ def hide_post(actor: User, post: Post, reason: str = "") -> Post:
     """Moderators: hide a published post (an opening post hides its thread) until restored."""
     permissions.require(actor, "moderate_post", post)
     reason = _reason(reason, required=False)
-    _lock_post(post)
+    forums.lock_post(post)
     if post.state != PostState.PUBLISHED:
         raise Conflict("Only a published post can be hidden.")
     _hide(post, actor)
@@ -454,7 +447,7 @@ def restore_post(actor: User, post: Post, reason: str = "") -> Post:
     """Moderators: make a hidden post visible again (with its thread, for an opening post)."""
     permissions.require(actor, "moderate_post", post)
     reason = _reason(reason, required=False)
-    _lock_post(post)
+    forums.lock_post(post)
     if post.state != PostState.HIDDEN:
         raise Conflict("Only a hidden post can be restored.")
     forums.republish_post(post, actor)
@@ -684,10 +677,10 @@ def split_thread(actor: User, thread: Thread, post_ids, title: str, forum: Forum
         post.thread, post.number = new, number
     new.reply_count = moved_published - 1
     thread.reply_count -= moved_published
-    target.thread_count += 1
+    add_to(target, thread_count=1)
     if target.id != old_forum.id:
-        old_forum.post_count -= moved_published
-        target.post_count += moved_published
+        add_to(old_forum, post_count=-moved_published)
+        add_to(target, post_count=moved_published)
     target.last_activity_at = max(filter(None, [target.last_activity_at, new.last_activity_at]))
     ranking.refresh(thread)
     ranking.refresh(new)
@@ -736,10 +729,10 @@ def merge_threads(actor: User, source: Thread, target: Thread, reason: str = "")
     target.last_activity_at = max(target.last_activity_at, source.last_activity_at)
     source.merged_into_id, source.state, source.locked = target.id, "hidden", True
     source.reply_count, source.solved = 0, False
-    source.forum.thread_count -= 1
+    add_to(source.forum, thread_count=-1)
     if source.forum_id != target.forum_id:
-        source.forum.post_count -= published
-        target.forum.post_count += published
+        add_to(source.forum, post_count=-published)
+        add_to(target.forum, post_count=published)
     ranking.refresh(target)
     ranking.refresh(source)
     followers = db.session.execute(select(ThreadFollow.user_id, ThreadFollow.level)

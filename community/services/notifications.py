@@ -126,19 +126,25 @@ def _deliver(intents: list[Intent]) -> None:
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
     prefs = _preferences(user_ids)
     muted = _muted(intents)
+    groups = _unread_groups(intents)
     stored: list[Notification] = []
+    emails: list[tuple[User, Intent, Notification | None]] = []
     for intent in sorted(intents, key=lambda i: (i.user_id, -KINDS[i.kind].rank)):
         user = users.get(intent.user_id)
         if user is None or not _may_hear(user, intent, muted):
             continue
         in_app, email = prefs.get((user.id, intent.kind), _default_preference(intent.kind))
-        notification, new = _store(intent) if in_app else (None, True)
+        notification, new = _store(intent, groups) if in_app else (None, True)
         if notification is not None:
             stored.append(notification)
         if email and new and KINDS[intent.kind].email == "now" and not is_online(user.id):
-            _email(user, intent, notification)
+            emails.append((user, intent, notification))
     if stored:
+        # One flush for the whole batch (the emails' keys need the new notifications' ids).
         db.session.flush()
+    for user, intent, notification in emails:
+        _email(user, intent, notification)
+    if stored:
         unread = unread_counts({n.user_id for n in stored})
         for n in stored:
             publisher.publish("notification", {"notification": serializers.notification(n),
@@ -180,36 +186,47 @@ def _muted(intents: list[Intent]) -> set[tuple[int, int]]:
     return muted
 
 
-def _store(intent: Intent) -> tuple[Notification, bool]:
+def _unread_groups(intents: list[Intent]) -> dict[tuple[int, str], Notification]:
+    """The latest unread notification of each (member, group key) among the intents, locked
+    for the bump: one query for the batch, however many members hear of it."""
+    keys = {(i.user_id, i.group_key) for i in intents if i.group_key}
+    if not keys:
+        return {}
+    rows = db.session.scalars(
+        select(Notification).where(Notification.user_id.in_({u for u, _ in keys}),
+                                   Notification.group_key.in_({g for _, g in keys}),
+                                   Notification.read_at.is_(None))
+        .order_by(Notification.id).with_for_update())
+    # In id order, so the latest of each group is the one kept.
+    return {(n.user_id, n.group_key): n for n in rows if (n.user_id, n.group_key) in keys}
+
+
+def _store(intent: Intent, groups: dict[tuple[int, str], Notification]) -> tuple[Notification, bool]:
     """The member's notification for `intent`: an unread one of its group bumped, or a new one."""
     now = utcnow()
-    if intent.group_key:
-        existing = db.session.scalar(
-            select(Notification).where(Notification.user_id == intent.user_id,
-                                       Notification.group_key == intent.group_key,
-                                       Notification.read_at.is_(None))
-            .order_by(Notification.id.desc()).limit(1).with_for_update())
-        if existing is not None:
-            existing.count += 1
-            template = intent.many or intent.message
-            existing.message = template.replace("{count}", str(existing.count))
-            existing.actor_id = intent.actor_id
-            existing.created_at = now
-            if not intent.keep_first:
-                existing.post_id = intent.post.id if intent.post is not None else None
-            return existing, False
+    existing = groups.get((intent.user_id, intent.group_key)) if intent.group_key else None
+    if existing is not None:
+        existing.count += 1
+        template = intent.many or intent.message
+        existing.message = template.replace("{count}", str(existing.count))
+        existing.actor_id = intent.actor_id
+        existing.created_at = now
+        if not intent.keep_first:
+            existing.post_id = intent.post.id if intent.post is not None else None
+        return existing, False
     notification = Notification(
         user_id=intent.user_id, kind=intent.kind, actor_id=intent.actor_id,
         thread_id=intent.thread.id if intent.thread is not None else None,
         post_id=intent.post.id if intent.post is not None else None,
         message=intent.message, group_key=intent.group_key, count=1, created_at=now)
     db.session.add(notification)
+    if intent.group_key:
+        groups[intent.user_id, intent.group_key] = notification  # later intents bump it
     return notification, True
 
 
 def _email(user: User, intent: Intent, notification: Notification | None) -> None:
     if notification is not None:
-        db.session.flush()
         key, path = f"notification:{notification.id}", serializers.notification_target(notification)
     else:  # kept out of the app: one email per post, or per event
         about = f"post:{intent.post.id}" if intent.post is not None else utcnow().isoformat()
@@ -273,13 +290,24 @@ def _watchers(thread: Thread) -> set[int]:
     return {u for u, level in own.items() if level == "watching"} | (forum - own.keys())
 
 
-def _about_post(post: Post) -> None:
-    """Mentions and quotes in a post that has just become visible."""
+@signals.receiver("members_mentioned")
+def _on_members_mentioned(post: Post, user_ids: list[int]) -> None:
+    _notify_mentioned(post, user_ids)
+
+
+def _notify_mentioned(post: Post, user_ids) -> None:
     thread, actor = post.thread, post.author
-    for user_id in db.session.scalars(select(Mention.user_id).where(Mention.post_id == post.id)):
+    for user_id in user_ids:
         notify(Intent(user_id, "mention", actor.id,
                       f"{actor.name} mentioned you in {_quote(thread.title)}.",
                       thread=thread, post=post))
+
+
+def _about_post(post: Post) -> None:
+    """Mentions and quotes in a post that has just become visible."""
+    thread, actor = post.thread, post.author
+    _notify_mentioned(post, db.session.scalars(select(Mention.user_id)
+                                               .where(Mention.post_id == post.id)))
     quoted = [i for i in text.quoted_post_ids(post.body) if i != post.id]
     if quoted:
         authors = db.session.scalars(select(Post.author_id).where(Post.id.in_(quoted)).distinct())

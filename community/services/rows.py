@@ -1,6 +1,6 @@
 """Row helpers that must behave the same on SQLite and PostgreSQL under concurrency."""
 
-from sqlalchemy import delete, literal_column
+from sqlalchemy import delete, inspect, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -24,3 +24,20 @@ def delete_if_present(model, **keys) -> bool:
     conditions = [getattr(model, k) == v for k, v in keys.items()]
     stmt = delete(model).where(*conditions).returning(literal_column("1"))
     return db.session.execute(stmt).first() is not None
+
+
+def add_to(row, **deltas: int) -> None:
+    """Add to a row's counters in SQL (`SET n = n + d`), flushed at once.
+
+    A counter read and written back in Python loses concurrent updates on PostgreSQL; the
+    UPDATE instead locks the row until commit, so concurrent writers apply in turn. The
+    attributes are expired by the flush and read back fresh when next used.
+    """
+    if not inspect(row).persistent:  # a row not yet written: no one else can see it
+        for name, delta in deltas.items():
+            setattr(row, name, getattr(row, name) + delta)
+        return
+    model = type(row)
+    for name, delta in deltas.items():
+        setattr(row, name, getattr(model, name) + delta)
+    db.session.flush()

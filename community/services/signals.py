@@ -10,6 +10,7 @@ Signals and their arguments:
 - post_published(post)                     a reply became visible to everyone
 - post_removed(post, actor)                a published post was deleted or hidden
 - post_restored(post, actor)               a removed post is visible again
+- members_mentioned(post, user_ids)        an edit of a visible post mentions them anew
 - thread_voted(thread, voter, change)      change is +1 or -1
 - post_voted(post, voter, change)          change is +1 or -1
 - solution_changed(thread, post, accepted, actor)
@@ -31,6 +32,7 @@ SIGNALS = {
     "thread_started", "post_published", "post_removed", "post_restored", "thread_voted",
     "post_voted", "solution_changed", "idea_status_changed", "member_visited", "badge_awarded",
     "member_joined", "moderation_action", "rank_reached", "profile_updated",
+    "members_mentioned",
 }
 
 

@@ -26,7 +26,7 @@ def _board():
 @bp.route("/leaderboard")
 def leaderboard():
     return render_template("advocacy/leaderboard.html", board=_board(),
-                           forums=[s.forum for s in qf.forum_index(current_user)])
+                           forums=qf.visible_forums(current_user))
 
 
 @bp.route("/leaderboard/fragment")

@@ -153,18 +153,28 @@ def post(post_id: int):
 def edit_post(post_id: int):
     post = q.get_post(current_user, post_id)
     form, preview = PostForm(obj=post), None
+    # The revision the editor started from travels with the form (previews keep it), so a
+    # save made on a copy someone has saved over since is refused.
+    base = request.form.get("base_revision", type=int) if form.is_submitted() else post.revision
     if form.validate_on_submit():
         if _wants_preview():
             preview = forums.render(form.body.data).html
         else:
             try:
-                forums.edit_post(current_user, post, form.body.data)
+                forums.edit_post(current_user, post, form.body.data, base_revision=base)
+            except forums.EditConflict:
+                # The version saved now beside the member's unsaved text; saving again from
+                # this page replaces that version deliberately.
+                return render_template("forums/edit_post.html", post=post, form=form,
+                                       base_revision=post.revision, conflict=True), 409
             except InputError as exc:
                 show_errors(form, exc.fields)
-                return render_template("forums/edit_post.html", post=post, form=form), exc.status
+                return render_template("forums/edit_post.html", post=post, form=form,
+                                       base_revision=base), exc.status
             flash("Your changes are saved.", "success")
             return redirect(url_for(".post", post_id=post.id))
-    return render_template("forums/edit_post.html", post=post, form=form, preview=preview)
+    return render_template("forums/edit_post.html", post=post, form=form, preview=preview,
+                           base_revision=base)
 
 
 @bp.route("/p/<int:post_id>/history")

@@ -4,12 +4,16 @@ watched words and rate limits; and the rate limits on posting, voting, flagging 
 import math
 import time
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    url_for)
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
-from limits import parse_many
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import RateLimiter
+from redis import RedisError
 from werkzeug.exceptions import TooManyRequests
 
 from .. import permissions
@@ -73,8 +77,17 @@ def enforce_rate_limits() -> None:
         counted.append((limits[member_key], f"member:{current_user.id}"))
     if address_key:
         counted.append((limits[address_key], f"address:{get_remote_address()}"))
-    strategy = limiter.limiter
     items = [(item, who) for text, who in counted for item in parse_many(text)]
+    try:
+        _count(limiter.limiter, kind, items)
+    except RedisError as exc:
+        # The shared counters are unreachable: count in this process until Redis is back,
+        # rather than refuse every write or stop limiting.
+        current_app.logger.warning("rate limit storage unreachable (%s): counting locally", exc)
+        _count(_in_memory(type(limiter.limiter)), kind, items)
+
+
+def _count(strategy: RateLimiter, kind: str, items: list[tuple[RateLimitItem, str]]) -> None:
     for item, who in items:
         if not strategy.test(item, "community", kind, who):
             reset_at, _ = strategy.get_window_stats(item, "community", kind, who)
@@ -83,6 +96,11 @@ def enforce_rate_limits() -> None:
                                   f"{wait} seconds.", retry_after=wait)
     for item, who in items:
         strategy.hit(item, "community", kind, who)
+
+
+@cache
+def _in_memory(strategy: type[RateLimiter]) -> RateLimiter:
+    return strategy(MemoryStorage())
 
 
 # --- the review queue ---------------------------------------------------------------------

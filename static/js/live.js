@@ -169,11 +169,24 @@
   window.communityLive = { on: (name, handler) => socket.on(name, handler), socket: socket };
 
   let connectedBefore = false;
+  let degraded = false;
   socket.on("connect", () => {
+    degraded = false;
     setStatus("live", "Live");
     rooms.forEach((room) => socket.emit("subscribe", { room: room }, () => {}));
     if (connectedBefore) catchUp();
     connectedBefore = true;
+  });
+  // Our server lost the queue to the other servers (Redis): its own updates still arrive.
+  socket.on("live.status", (data) => {
+    if (data.state === "degraded") {
+      degraded = true;
+      setStatus("reconnecting", "Reconnecting…");
+    } else if (degraded) {
+      degraded = false;
+      setStatus("live", "Live");
+      catchUp();
+    }
   });
   socket.on("disconnect", () => setStatus("reconnecting", "Reconnecting…"));
   socket.io.on("reconnect_attempt", () => setStatus("reconnecting", "Reconnecting…"));

@@ -1,3 +1,4 @@
+from community.api.schemas import EditConflictOut
 from community.extensions import db
 from community.models import Post, Thread
 
@@ -137,3 +138,48 @@ def test_pending_posts_are_seen_by_their_author_only(api_as, client, member, mod
     assert client.get(f"/api/v1/posts/{post.id}").status_code == 404
     assert [p["number"] for p in client.get(f"/api/v1/threads/{thread.id}").get_json()["posts"]] == [1]
     assert api_as(member).get(f"/api/v1/posts/{post.id}").get_json()["state"] == "pending"
+
+
+def test_an_edit_of_a_stale_revision_gets_409_with_both_versions(api_as, member, moderator):
+    thread = make_thread(member, make_forum(), body="Original words")
+    post_id = db.session.query(Post).filter_by(thread_id=thread.id).one().id
+    author, mod = api_as(member), api_as(moderator)
+    assert author.get(f"/api/v1/posts/{post_id}").get_json()["revision"] == 1
+
+    saved = mod.patch(f"/api/v1/posts/{post_id}", json={"body": "Fixed", "base_revision": 1})
+    assert saved.status_code == 200 and saved.get_json()["revision"] == 2
+    refused = author.patch(f"/api/v1/posts/{post_id}",
+                           json={"body": "My rewrite", "base_revision": 1})
+    assert refused.status_code == 409
+    body = refused.get_json()
+    EditConflictOut.model_validate(body)
+    assert body["error"]["code"] == "conflict" and body["error"]["message"]
+    current = body["current"]
+    assert (current["revision"], current["body"], current["author"]["username"]) == \
+        (2, "Fixed", "mia")
+    assert current["edited_at"] and "<p>Fixed</p>" in current["html"]
+    assert body["yours"] == {"body": "My rewrite", "base_revision": 1}
+    assert author.get(f"/api/v1/posts/{post_id}").get_json()["body"] == "Fixed"
+
+    again = author.patch(f"/api/v1/posts/{post_id}", json={"body": "My rewrite",
+                                                            "base_revision": 2})
+    assert again.status_code == 200 and again.get_json()["revision"] == 3
+    # Clients that send no base revision keep working: the last save wins.
+    legacy = mod.patch(f"/api/v1/posts/{post_id}", json={"body": "Fixed again"})
+    assert legacy.status_code == 200 and legacy.get_json()["revision"] == 4
+    for bad in ({"body": "x", "base_revision": "4"}, {"body": "x", "base_revision": True},
+                {"body": "x", "base_revision": 0}, {"body": "x", "base_revision": 1.5}):
+        response = author.patch(f"/api/v1/posts/{post_id}", json=bad)
+        assert response.status_code == 400 and "base_revision" in \
+            response.get_json()["error"]["fields"], bad
+
+
+def test_the_edit_contract_is_in_the_openapi_document(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    patch = doc["paths"]["/api/v1/posts/{post_id}"]["patch"]
+    edit_in = patch["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert edit_in.endswith("/PostEditIn")
+    assert "base_revision" in doc["components"]["schemas"]["PostEditIn"]["properties"]
+    conflict = patch["responses"]["409"]["content"]["application/json"]["schema"]["$ref"]
+    assert conflict.endswith("/EditConflictOut")
+    assert "revision" in doc["components"]["schemas"]["PostOut"]["required"]

@@ -80,6 +80,17 @@ def test_unknown_thread_is_not_found(app):
         {"ok": False, "error": "not_found"}
 
 
+def test_a_token_socket_has_only_the_powers_of_its_scopes(app, moderator):
+    from community.services.accounts import issue_token
+
+    _, reader = issue_token(moderator, "reader", "read")
+    _, curator = issue_token(moderator, "curator", "read moderate")
+    assert Socket(app, auth={"token": reader}).emit(
+        "subscribe", {"room": "moderation"}, callback=True) == {"ok": False, "error": "forbidden"}
+    assert Socket(app, auth={"token": curator}).emit(
+        "subscribe", {"room": "moderation"}, callback=True) == {"ok": True}
+
+
 def test_token_auth_puts_the_socket_in_its_user_room(app, member):
     from community.services.accounts import issue_token
 

@@ -2,7 +2,7 @@ import pytest
 
 from community.errors import Conflict, Forbidden, NotAuthenticated, ValidationError
 from community.extensions import db
-from community.models import Forum, Mention, Post, PostRevision, Thread
+from community.models import Forum, Mention, Post, PostRevision, Role, Thread, User
 from community.permissions import Anonymous
 from community.realtime import publisher
 from community.services import forums
@@ -96,6 +96,77 @@ def test_edit_keeps_revisions(member, moderator):
     assert [(r.body, r.editor_id) for r in revisions] == [
         ("first version", member.id), ("second version", moderator.id)]
     assert [e.name for e in sent] == ["post.updated", "post.updated"]
+
+
+def opening_post(thread) -> Post:
+    return db.session.query(Post).filter_by(thread_id=thread.id, number=1).one()
+
+
+def test_an_edit_from_a_stale_revision_is_refused_and_changes_nothing(member, moderator):
+    post = opening_post(make_thread(member, make_forum(), body="first version"))
+    assert post.revision == 1
+    with publisher.capture() as sent:
+        forums.edit_post(moderator, post, "the moderator's version", base_revision=1)
+    assert post.revision == 2
+    assert [(e.name, e.payload["post"]["revision"]) for e in sent] == [("post.updated", 2)]
+    with publisher.capture() as sent, pytest.raises(forums.EditConflict) as refused:
+        forums.edit_post(member, post, "the author's version", base_revision=1)
+    assert sent == []
+    current = refused.value.current
+    assert (current.body, current.revision) == ("the moderator's version", 2)
+    assert "moderator" in current.html and refused.value.status == 409
+    db.session.expire_all()
+    assert [r.body for r in db.session.query(PostRevision)] == ["first version"]
+    # Saving again from the version now shown is a deliberate choice: it goes through.
+    forums.edit_post(member, post, "the author's version", base_revision=2)
+    assert (post.body, post.revision) == ("the author's version", 3)
+
+
+def test_an_edit_without_a_base_revision_wins_and_keeps_what_it_replaced(member, moderator):
+    post = opening_post(make_thread(member, make_forum(), body="first version"))
+    forums.edit_post(moderator, post, "second version", base_revision=1)
+    forums.edit_post(member, post, "third version")
+    assert (post.body, post.revision) == ("third version", 3)
+    revisions = db.session.query(PostRevision).order_by(PostRevision.id)
+    assert [r.body for r in revisions] == ["first version", "second version"]
+
+
+def test_saving_the_text_already_saved_is_no_conflict(member, moderator):
+    post = opening_post(make_thread(member, make_forum(), body="first version"))
+    forums.edit_post(moderator, post, "the same fix", base_revision=1)
+    assert forums.edit_post(member, post, "the same fix", base_revision=1).revision == 2
+
+
+def test_simultaneous_edits_from_the_same_revision_save_exactly_one(app, member):
+    import threading
+
+    post_id = opening_post(make_thread(member, make_forum(), body="first version")).id
+    editors = [make_user(f"moderator{i}", role=Role.MODERATOR).id for i in range(6)]
+    db.session.commit()
+    barrier, outcomes = threading.Barrier(len(editors)), []
+
+    def save(editor_id: int) -> None:
+        with app.app_context():
+            editor, post = db.session.get(User, editor_id), db.session.get(Post, post_id)
+            barrier.wait()
+            try:
+                forums.edit_post(editor, post, f"version by {editor.username}", base_revision=1)
+                outcomes.append("saved")
+            except forums.EditConflict:
+                outcomes.append("conflict")
+            except BaseException as exc:  # reported by the assertion below
+                outcomes.append(repr(exc))
+
+    workers = [threading.Thread(target=save, args=(i,)) for i in editors]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=60)
+    assert sorted(outcomes) == ["conflict"] * (len(editors) - 1) + ["saved"]
+    db.session.expire_all()
+    post = db.session.get(Post, post_id)
+    assert post.revision == 2 and post.body.startswith("version by moderator")
+    assert [r.body for r in db.session.query(PostRevision)] == ["first version"]
 
 
 def test_only_author_or_moderator_may_edit_or_delete(member, moderator, staff):

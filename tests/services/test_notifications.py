@@ -133,6 +133,18 @@ def test_a_mention_wins_over_a_reply_for_the_same_post(forum, member, moderator)
     assert n.message == "moe mentioned you in “Boots”."
 
 
+def test_a_mention_added_by_an_edit_notifies_once(forum, member, moderator):
+    thread = make_thread(member, forum, title="Boots")
+    otto = make_user("otto")
+    reply = make_reply(moderator, thread, "Ask @mia")
+    forums.edit_post(moderator, reply, "Ask @mia or @otto")
+    forums.edit_post(moderator, reply, "Ask @mia or @otto, both know boots")
+    assert heard(otto) == [("mention", 1)]
+    assert heard(member) == [("mention", 1)]  # mentioned before the edit: told once
+    [n] = about_posts(otto)
+    assert n.message == "moe mentioned you in “Boots”." and n.post_id == reply.id
+
+
 def test_mentions_in_an_opening_post(forum, member, moderator):
     make_thread(moderator, forum, body="Welcome @mia and @Otto_K!")
     otto = make_user("Otto_K")  # mentions resolve at writing time: otto did not exist yet

@@ -1,3 +1,4 @@
+import re
 import threading
 
 from sqlalchemy import event
@@ -131,6 +132,52 @@ def test_tag_page(client, member, staff):
     assert "Tent pole snapped" in html and "Untagged thread" not in html
     filtered = client.get("/f/general?tag=tents").get_data(as_text=True)
     assert "Tent pole snapped" in filtered
+
+
+def editor_state(client, post_id: int) -> tuple[str, str]:
+    """The CSRF token and base revision of the edit form this client opened."""
+    html = client.get(f"/p/{post_id}/edit").get_data(as_text=True)
+    return (re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1),
+            re.search(r'name="base_revision" value="(\d+)"', html).group(1))
+
+
+def test_the_later_of_two_edits_gets_both_versions_and_keeps_its_text(client_as, member,
+                                                                      moderator):
+    thread = make_thread(member, make_forum(), body="Original words")
+    post = db.session.query(Post).filter_by(thread_id=thread.id).one()
+    author, mod = client_as(member), client_as(moderator)
+    author_token, author_base = editor_state(author, post.id)
+    mod_token, mod_base = editor_state(mod, post.id)
+    assert author_base == mod_base == "1"
+
+    saved = mod.post(f"/p/{post.id}/edit", data={
+        "body": "Original words, **fixed** by a moderator.", "base_revision": mod_base,
+        "csrf_token": mod_token})
+    assert saved.status_code == 302
+    # A preview keeps the revision the editor started from.
+    previewed = author.post(f"/p/{post.id}/edit", data={
+        "body": "My own rewrite", "base_revision": author_base, "action": "preview",
+        "csrf_token": author_token}).get_data(as_text=True)
+    assert 'name="base_revision" value="1"' in previewed
+
+    refused = author.post(f"/p/{post.id}/edit", data={
+        "body": "My own rewrite", "base_revision": author_base, "csrf_token": author_token})
+    assert refused.status_code == 409
+    html = refused.get_data(as_text=True)
+    assert "Someone else saved this post while you were editing it" in html
+    assert "<strong>fixed</strong> by a moderator" in html  # theirs, rendered
+    assert "Original words, **fixed** by a moderator." in html  # and its source
+    assert re.search(r"<textarea[^>]*>\s*My own rewrite</textarea>", html)  # mine, kept
+    assert 'name="base_revision" value="2"' in html
+    db.session.expire_all()
+    assert db.session.get(Post, post.id).body == "Original words, **fixed** by a moderator."
+
+    again = author.post(f"/p/{post.id}/edit", data={
+        "body": "My own rewrite", "base_revision": "2", "csrf_token": author_token})
+    assert again.status_code == 302
+    db.session.expire_all()
+    assert (db.session.get(Post, post.id).body, db.session.get(Post, post.id).revision) == \
+        ("My own rewrite", 3)
 
 
 def test_profile_shows_activity_in_visible_forums_only(client, member, moderator):

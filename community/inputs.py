@@ -1,0 +1,39 @@
+"""Checks every request's input passes before a view sees it."""
+
+from collections.abc import Iterator
+
+from flask import Flask, request
+
+from .errors import ValidationError
+
+
+def register_input_checks(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters() -> None:
+        # PostgreSQL text can neither store nor compare NUL: refused at the door, the same
+        # on every database, instead of failing inside whichever query meets it first.
+        if any("\x00" in text for text in _texts()):
+            raise ValidationError("Text may not contain NUL characters.")
+
+
+def _texts() -> Iterator[str]:
+    """Every string of the request: path values, query, form and JSON keys and values."""
+    yield from (v for v in (request.view_args or {}).values() if isinstance(v, str))
+    for multidict in (request.args, request.form):
+        for key, values in multidict.lists():
+            yield key
+            yield from values
+    try:
+        body = request.get_json(silent=True) if request.is_json else None
+    except RecursionError:
+        return  # too deeply nested to read: api.io.parse refuses it
+    stack = [body]
+    while stack:  # a loop, not recursion: bodies nest as deep as the JSON parser allows
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)

@@ -1,0 +1,86 @@
+"""The Redis message queue between server processes, and what happens when Redis goes away.
+
+Events are always delivered to this process's own sockets first; Redis only carries them to
+the other processes. While Redis is unreachable each process keeps serving its own clients
+and tells them live updates are partial (`live.status`), then says so again when Redis is
+back so pages can catch up on what they missed.
+"""
+
+import logging
+import threading
+import time
+
+import socketio
+
+log = logging.getLogger(__name__)
+
+STATUS_EVENT = "live.status"
+RETRY_MAX_SECONDS = 5  # the library backs off to 60 s; resume within seconds instead
+
+
+class ResilientRedisManager(socketio.RedisManager):
+    def __init__(self, url: str, channel: str) -> None:
+        # A connect timeout so a dead host fails fast; no read timeout, since the
+        # subscriber connection sits idle between messages.
+        super().__init__(url, channel=channel,
+                         redis_options={"socket_connect_timeout": 2, "socket_keepalive": True})
+        self._healthy = True
+        self._health_lock = threading.Lock()
+
+    @property
+    def healthy(self) -> bool:
+        return self._healthy
+
+    def _set_healthy(self, healthy: bool) -> None:
+        with self._health_lock:
+            if healthy == self._healthy:
+                return
+            self._healthy = healthy
+        if healthy:
+            log.warning("message queue reachable again: live updates resume across processes")
+        else:
+            log.error("message queue unreachable: live updates reach this process's clients only")
+        # Local sockets only: the queue is the thing that may be down.
+        self.emit(STATUS_EVENT, status_payload(healthy), namespace="/", ignore_queue=True)
+
+    def _publish(self, data):
+        # One attempt: a retry would only double the wait. Health is the subscriber's to
+        # judge (it notices a lost Redis at once), so a failure here is only logged.
+        try:
+            if not self.connected:
+                self._redis_connect()
+            return self.redis.publish(self.channel, self.json.dumps(data))
+        except Exception as exc:
+            self.connected = False
+            log.warning("cannot publish to the message queue: %s", exc)
+            return None
+
+    def _redis_listen_with_retries(self):
+        retry_sleep = 0.5
+        while True:
+            try:
+                self._redis_connect()
+                self.pubsub.subscribe(self.channel)
+                self._set_healthy(True)
+                retry_sleep = 0.5
+                yield from self.pubsub.listen()
+            except Exception as exc:
+                log.warning("message queue subscription lost: %s; retrying in %.1fs",
+                            exc, retry_sleep)
+                self._set_healthy(False)
+                time.sleep(retry_sleep)
+                retry_sleep = min(retry_sleep * 2, RETRY_MAX_SECONDS)
+
+
+def queue_healthy(server: socketio.Server) -> bool:
+    """False while this process cannot hear the other processes' events."""
+    return getattr(server.manager, "healthy", True)
+
+
+def status_payload(healthy: bool) -> dict:
+    return {"state": "live" if healthy else "degraded"}
+
+
+def make_queue(url: str | None, channel: str) -> socketio.Manager:
+    """Redis between processes when configured; otherwise this process alone."""
+    return ResilientRedisManager(url, channel) if url else socketio.Manager()
