@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from flask import Flask, request
 
 from .errors import ValidationError
+from .models.base import MAX_ID
 
 
 def register_input_checks(app: Flask) -> None:
@@ -37,3 +38,11 @@ def _texts() -> Iterator[str]:
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+
+
+def id_from(text: str) -> int | None:
+    """The id a form field holds, or None: ASCII digits in the database's range only
+    (`str.isdigit` also takes "²", which int() refuses)."""
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+        return None
+    return int(text)

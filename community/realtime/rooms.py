@@ -4,6 +4,7 @@ import re
 
 from .. import permissions
 from ..errors import DomainError
+from ..models.base import MAX_ID
 
 PUBLIC_ROOMS = {"leaderboard"}
 _ROOM = re.compile(r"^(thread):(\d{1,12})$|^(forum):([a-z0-9-]{2,60})$|^(leaderboard|moderation)$")
@@ -34,6 +35,8 @@ def refusal(viewer, room: object) -> str | None:
         return "bad_request"
     try:
         if match.group(1):
+            if int(match.group(2)) > MAX_ID:
+                return "not_found"
             q.get_thread(viewer, int(match.group(2)))
         elif match.group(3):
             q.get_forum(viewer, match.group(4))

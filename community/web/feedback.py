@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..inputs import id_from
 from ..models import IdeaStatus
 from ..queries import feedback as qf
 from ..queries import forums as q
@@ -54,9 +55,9 @@ def set_status(thread_id: int):
 def merge(thread_id: int):
     thread = q.get_thread(current_user, thread_id)
     target_id = request.form.get("into", "").strip().rstrip("/").rsplit("/", 1)[-1]
-    if not target_id.isdigit():
+    if (into_id := id_from(target_id)) is None:
         abort(400, "Give the number (or link) of the idea to merge into.")
-    into = q.get_thread(current_user, int(target_id))
+    into = q.get_thread(current_user, into_id)
     feedback.merge_idea(current_user, thread, into)
     flash(f"Merged into “{into.title}”.", "success")
     return _back(into.id)

@@ -19,6 +19,7 @@ from werkzeug.exceptions import TooManyRequests
 from .. import permissions
 from ..errors import InputError, ValidationError
 from ..extensions import limiter
+from ..inputs import id_from
 from ..queries import forums as q
 from ..queries import moderation as qm
 from ..queries.paging import page_number
@@ -166,7 +167,10 @@ def log():
 
 def _until(form) -> datetime:
     if form.get("until"):
-        return qm.day(form["until"], "until") + timedelta(days=1)  # through that day (UTC)
+        day = qm.day(form["until"], "until")
+        if day.year >= 9999:  # the day after would not exist
+            raise ValidationError("Choose an earlier date.", {"until": "Before the year 9999."})
+        return day + timedelta(days=1)  # through that day (UTC)
     hours = form.get("hours", "")
     if hours not in dict(SUSPEND_FOR):
         raise ValidationError("Choose how long.", {"hours": "Choose a period or a date."})
@@ -200,7 +204,7 @@ def member(username: str):
                 moderation.unsilence_member(current_user, user, reason)
             elif tool == "trust":
                 level = form.get("level", "")
-                if not level.isdigit():
+                if level not in ("0", "1", "2", "3", "4"):
                     raise ValidationError("Choose a level.", {"level": "0 to 4."})
                 moderation.set_trust_level(current_user, user, int(level), reason)
             elif tool == "reset_trust":
@@ -300,7 +304,7 @@ def _thread_id(raw: str) -> int | None:
     """A thread id from "123", "/t/123" or a full thread address."""
     raw = (raw or "").strip().rstrip("/")
     tail = raw.split("/t/")[-1].split("?")[0].split("#")[0]
-    return int(tail) if tail.isdigit() else None
+    return id_from(tail)
 
 
 @bp.route("/moderation/threads/<int:thread_id>/merge", methods=["GET", "POST"])

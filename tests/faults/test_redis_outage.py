@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from community.services.accounts import issue_token
 
 from ..e2e.conftest import browser  # noqa: F401  (fixture)
-from ..factories import make_forum, make_thread, make_user
+from ..factories import make_forum, make_thread
 from ..servers import start_servers
 from .conftest import server_env
 

@@ -278,7 +278,7 @@ def ledger_mismatches(w: World) -> list[str]:
 
 # Each example empties the tables and seeds its own world, so examples never see each
 # other's rows and the function-scoped app fixture is safe to share between them.
-@settings(PROFILE, max_examples=examples(default=25, long=250),
+@settings(PROFILE, max_examples=examples(default=25, long=150),
           suppress_health_check=[*PROFILE.suppress_health_check,
                                  HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(action, min_size=5, max_size=examples(default=30, long=80)))

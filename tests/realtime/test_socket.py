@@ -56,6 +56,8 @@ def test_anonymous_may_follow_public_rooms_only(app, thread, moderator):
     assert sock.emit("subscribe", {"room": f"thread:{private.id}"}, callback=True) == \
         {"ok": False, "error": "not_found"}
     assert sock.emit("subscribe", {"room": "forum:mods"}, callback=True)["ok"] is False
+    assert sock.emit("subscribe", {"room": "thread:" + "9" * 12}, callback=True) == \
+        {"ok": False, "error": "not_found"}
     assert sock.emit("subscribe", {"room": "moderation"}, callback=True) == \
         {"ok": False, "error": "forbidden"}
 

@@ -70,7 +70,9 @@ def test_merge_form(client_as, member, staff):
     assert response.status_code == 302
     db.session.refresh(b)
     assert b.merged_into_id == a.id
-    assert client.post(f"/t/{a.id}/merge", data={"into": "nope", "csrf_token": token}).status_code == 400
+    for hostile in ("nope", "²", "9" * 20):
+        assert client.post(f"/t/{a.id}/merge",
+                           data={"into": hostile, "csrf_token": token}).status_code == 400
 
 
 def test_follow_form(client_as, member):

@@ -160,6 +160,8 @@ def test_silence_and_trust_from_the_member_tools(client_as, member, moderator):
     assert post(tool="unsilence").status_code == 303
     assert post(tool="unsilence").status_code == 400  # not silenced any more
     assert post(tool="trust", level="x").status_code == 400
+    assert post(tool="trust", level="²").status_code == 400
+    assert post(tool="silence", until="9999-12-31").status_code == 400
     actions = [e.action for e in db.session.query(AuditEntry).order_by(AuditEntry.id)]
     assert actions == ["silence_member", "set_trust_level", "reset_trust_level", "unsilence_member"]
 
@@ -193,6 +195,9 @@ def test_split_and_merge_pages(client_as, member, moderator):
     bad = browser.post(f"/moderation/threads/{new_id}/merge", data={"into": "nowhere",
                                                                   "csrf_token": token})
     assert bad.status_code == 400
+    for hostile in ("²", "9" * 20):
+        assert browser.post(f"/moderation/threads/{new_id}/merge",
+                            data={"into": hostile, "csrf_token": token}).status_code == 400
     merged = browser.post(f"/moderation/threads/{new_id}/merge",
                           data={"into": f"http://localhost/t/{thread.id}", "csrf_token": token})
     assert merged.status_code == 303 and merged.headers["Location"] == f"/t/{thread.id}"
