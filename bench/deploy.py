@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,26 +157,26 @@ def machine_busy() -> float:
 
 class Cpu:
     """CPU used by groups of processes, by this process and by everything else on the
-    machine since `reset()`, in % of one core (the machine has os.cpu_count() of them)."""
+    machine since `reset()`, in % of one core (the machine has os.cpu_count() of them).
 
-    def __init__(self, groups: dict[str, list[int]]) -> None:
+    `groups()` is asked again at each reading: database backends come and go with the pool.
+    """
+
+    def __init__(self, groups: Callable[[], dict[str, list[int]]]) -> None:
         self.groups = groups
         self.reset()
 
     def reset(self) -> None:
         self.wall, self.own, self.machine = time.monotonic(), time.process_time(), machine_busy()
-        self.used = {pid: cpu_seconds(pid) for pids in self.groups.values() for pid in pids}
+        self.used = {pid: cpu_seconds(pid) for pids in self.groups().values() for pid in pids}
 
     def read(self) -> dict[str, float]:
         wall = time.monotonic() - self.wall
         out = {}
-        for name, pids in self.groups.items():
-            spent = 0.0
-            for pid in pids:
-                now, then = cpu_seconds(pid), self.used.get(pid)
-                if now is not None and then is not None:
-                    spent += now - then
-            out[name] = 100 * spent / wall
+        for name, pids in self.groups().items():
+            # A process that started since reset() spent all its time in the interval.
+            spent = sum((cpu_seconds(pid) or 0.0) - (self.used.get(pid) or 0.0) for pid in pids)
+            out[name] = 100 * max(spent, 0.0) / wall
         out["load generator"] = 100 * (time.process_time() - self.own) / wall
         out["others"] = 100 * (machine_busy() - self.machine) / wall - sum(out.values())
         return out

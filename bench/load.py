@@ -49,7 +49,7 @@ async def saturate(deployment: Deployment, listeners: Listeners, subs, work: Wor
     await work.sign_in(args.browsers)
     await connect_listeners(listeners, subs)
     await work.run(4, args.warmup)  # pools, caches, compiled templates
-    cpu = Cpu(deployment.processes() | {"listeners": listeners.pids})
+    cpu = Cpu(lambda: deployment.processes() | {"listeners": listeners.pids})
     print(f"\nsaturation: closed loop, {args.step_seconds:.0f} s per step after a "
           f"{args.ramp:.0f} s ramp")
     steps = []
@@ -112,7 +112,7 @@ async def soak(deployment: Deployment, listeners: Listeners, subs, work: Workloa
     before = Snapshot(deployment)  # no client at all
     await connect_listeners(listeners, subs)
     work.connect()
-    cpu = Cpu(deployment.processes() | {"listeners": listeners.pids})
+    cpu = Cpu(lambda: deployment.processes() | {"listeners": listeners.pids})
     rate = args.rate
     if rate is None:
         probe = await work.run(32, 15, ramp=3)

@@ -76,7 +76,11 @@ class RedisPresence:
     def __init__(self, url: str, prefix: str = "community") -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        # A bounded pool: a burst of disconnects (a page reload storm, a balancer draining)
+        # waits for a connection instead of opening one per socket and keeping them all.
+        pool = redis.BlockingConnectionPool.from_url(url, max_connections=4, timeout=2,
+                                                     socket_timeout=2, socket_connect_timeout=2)
+        self._redis = redis.Redis(connection_pool=pool)
         self._prefix = prefix
 
     def _key(self, thread_id: int) -> str:

@@ -10,22 +10,33 @@ import logging
 import threading
 import time
 
+import redis
 import socketio
 
 log = logging.getLogger(__name__)
 
 STATUS_EVENT = "live.status"
 RETRY_MAX_SECONDS = 5  # the library backs off to 60 s; resume within seconds instead
+POOL_SIZE = 4  # connections for publishing, per process
 
 
 class ResilientRedisManager(socketio.RedisManager):
     def __init__(self, url: str, channel: str) -> None:
-        # A connect timeout so a dead host fails fast; no read timeout, since the
-        # subscriber connection sits idle between messages.
-        super().__init__(url, channel=channel,
-                         redis_options={"socket_connect_timeout": 2, "socket_keepalive": True})
+        super().__init__(url, channel=channel)
         self._healthy = True
         self._health_lock = threading.Lock()
+
+    def _redis_connect(self):
+        # Every socket's thread may emit: a bounded pool makes a burst wait for a connection
+        # instead of opening (and then keeping) one per thread. One more for the subscriber.
+        # A connect timeout so a dead host fails fast; no read timeout, since the subscriber
+        # sits idle between messages.
+        pool = redis.BlockingConnectionPool.from_url(
+            self.redis_url, max_connections=POOL_SIZE + 1, timeout=5, socket_connect_timeout=2,
+            socket_keepalive=True)
+        self.redis = redis.Redis(connection_pool=pool)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
 
     @property
     def healthy(self) -> bool:

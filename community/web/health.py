@@ -39,7 +39,8 @@ def _check_redis() -> str:
     import redis
 
     try:
-        redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1).ping()
+        with redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1) as client:
+            client.ping()
         return "ok"
     except redis.RedisError as exc:
         current_app.logger.warning("healthz: redis check failed: %s", exc)
