@@ -75,10 +75,6 @@ class Tally:
     def requests(self) -> int:
         return sum(self.statuses.values())
 
-    @property
-    def ok(self) -> int:
-        return sum(n for (_, status), n in self.statuses.items() if status in (200, 201))
-
     def errors(self) -> Counter:
         """Requests that did not succeed, by status (or exception)."""
         out = Counter()

@@ -1,5 +1,6 @@
 """Extensions, created unbound and bound to an app in create_app()."""
 
+import logging
 import threading
 from contextvars import ContextVar
 
@@ -11,8 +12,11 @@ from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
+
+log = logging.getLogger(__name__)
 
 # True while a service's unit of work runs (see services.unit); SQLite then opens its
 # transaction with BEGIN IMMEDIATE so concurrent writers queue on busy_timeout instead of
@@ -45,7 +49,15 @@ class Database:
 
     def _remove_session(self, exc: BaseException | None) -> None:
         # Anything not committed by a service is discarded here.
-        self.session.remove()
+        try:
+            self.session.remove()
+        except DBAPIError as error:
+            # Its connection died under the request (a database restarting): drop the
+            # connection without the ROLLBACK that just failed, rather than fail a response
+            # already made.
+            log.warning("discarding a broken database connection: %s", error)
+            self.session().invalidate()
+            self.session.registry.clear()
 
 
 def make_engine(url: str) -> Engine:
