@@ -33,6 +33,8 @@ def add_to(row, **deltas: int) -> None:
     UPDATE instead locks the row until commit, so concurrent writers apply in turn. The
     attributes are expired by the flush and read back fresh when next used.
     """
+    # current_user reaches services as a proxy; the ORM needs the object behind it.
+    row = getattr(row, "_get_current_object", lambda: row)()
     if not inspect(row).persistent:  # a row not yet written: no one else can see it
         for name, delta in deltas.items():
             setattr(row, name, getattr(row, name) + delta)

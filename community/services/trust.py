@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import (AuditEntry, Post, PostVote, ReviewItem, Role, Thread, ThreadVote, User,
                       utcnow)
 from . import signals
+from .rows import add_to
 
 LEVELS = range(5)
 NAMES = {0: "new", 1: "basic", 2: "member", 3: "regular", 4: "leader"}
@@ -113,7 +114,7 @@ def flag_weight(user, config) -> int:
 
 def _count(post: Post, change: int) -> None:
     author = post.author
-    author.post_count = max(0, (author.post_count or 0) + change)
+    add_to(author, post_count=change)
     refresh(author)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine
 
 from ..servers import start_servers
 from .conftest import server_env
-from .recount import mismatches
+from ..recount import mismatches
 from .seed import seed_database
 from .services import PrivatePostgres
 from .traffic import Traffic

@@ -18,7 +18,7 @@ from ..factories import make_forum, make_thread, make_user
 from ..servers import start_servers
 from .conftest import server_env
 from .proxy import FailoverProxy
-from .recount import mismatches
+from ..recount import mismatches
 from .traffic import Traffic
 
 
