@@ -283,10 +283,15 @@ def measure(url: str, runs: int, instance: str) -> list[dict]:
             "participation": qa.participation, "support": qa.support_health,
             "satisfaction": qa.satisfaction, "ideas": qa.ideas, "advocates": qa.advocates,
         }
+        from community.auth import SESSION_KEY
+        from community.services import sessions
+
         client = app.test_client()
+        key = sessions.start(db.session.get(User, staff_id), "bench")
         with client.session_transaction() as session:
             session["_user_id"] = str(staff_id)
             session["_fresh"] = True
+            session[SESSION_KEY] = key
         for label, first, last, tz, forum_slug in scenarios:
             forum = db.session.scalar(select(Forum).where(Forum.slug == forum_slug)) \
                 if forum_slug else None

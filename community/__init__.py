@@ -70,6 +70,9 @@ def configure_extensions(app: Flask) -> None:
         client_manager=make_queue(app.config["REDIS_URL"], app.config["SOCKETIO_CHANNEL"]),
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or None,
     )
+    from .realtime import revocation
+
+    revocation.init_app(app)  # live sockets lose what their owners' rights no longer allow
     from . import auth
     from .realtime.presence import make_presence
 
@@ -115,13 +118,12 @@ def configure_responses(app: Flask) -> None:
     def count_visit():
         from flask_login import current_user
 
-        from .auth import bearer_token
         from .services.accounts import note_visit
 
         # Visits are people in browsers, not integrations using a token.
         if request.endpoint not in (None, "static", "health.healthz") \
-                and bearer_token(request) is None \
-                and current_user.is_authenticated and not current_user.is_suspended():
+                and current_user.is_authenticated and g.get("api_token") is None \
+                and not current_user.is_suspended():
             note_visit(current_user)
 
     @app.after_request

@@ -1,9 +1,18 @@
-"""Who is making this request: the session cookie (Flask-Login) or a Bearer API token."""
+"""Who is making this request: the session cookie (Flask-Login) or a Bearer API token.
 
-from flask import g
-from flask_login import LoginManager
+The rule, kept here and nowhere else: a Bearer token authenticates the JSON API (and
+Socket.IO, see realtime.handlers) only. Pages ignore it, so a token of any scope can never
+obtain a session cookie, a CSRF token or a page's powers. On the API a Bearer header is the
+whole credential: the cookie of the same request is not consulted.
 
-from .extensions import db
+A session cookie counts only while its login session (services.sessions) is live, so
+logout, a password change, a suspension or "sign out everywhere" end it on the server.
+"""
+
+from flask import current_app, g, request, session
+from flask_login import LoginManager, login_user, logout_user
+
+from .extensions import db, limiter
 from .models import User
 from .permissions import Anonymous
 
@@ -16,13 +25,23 @@ def configure(login_manager: LoginManager) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        if token_request(request):
+            return None  # the token decides (load_user_from_token), not the cookie
+        if not user_id.isdigit():
+            return None
+        from .services import sessions
+
+        live = sessions.find(int(user_id), session.get(SESSION_KEY))
+        if live is None:
+            return None
+        sessions.note_seen(live)
+        return live.user
 
     @login_manager.request_loader
     def load_user_from_token(request) -> User | None:
-        secret = bearer_token(request)
-        if secret is None:
+        if not token_request(request):
             return None
+        secret = bearer_token(request)
         from .services.accounts import find_token, note_token_used
 
         token = find_token(secret)
@@ -31,6 +50,57 @@ def configure(login_manager: LoginManager) -> None:
         g.api_token = token
         note_token_used(token)
         return token.user
+
+
+SESSION_KEY = "login_session"  # in the signed cookie: the key of its login session
+
+
+def sign_in(user: User) -> None:
+    """Start a login session for `user` in this browser, with a fresh CSRF token."""
+    from .services import sessions
+
+    session.pop("csrf_token", None)  # Flask-WTF makes a new one: none survives the login
+    session[SESSION_KEY] = sessions.start(user, request.user_agent.string)
+    login_user(user)
+
+
+def sign_out() -> None:
+    """End this browser's login session, on the server as well as in the cookie."""
+    from .services import sessions
+
+    sessions.end(session.pop(SESSION_KEY, None))
+    session.pop("csrf_token", None)
+    logout_user()
+
+
+def login_limits(view):
+    """The limits on guessing passwords, one budget for every way of trying one.
+
+    The login page and POST /api/v1/tokens share both counters: per address, and per
+    account tried (whatever the address, so a botnet cannot spread its guesses out).
+    Only failures count.
+    """
+    def failed(response) -> bool:
+        return response.status_code >= 400
+
+    def limit() -> str:
+        return current_app.config["LOGIN_RATE_LIMIT"]
+
+    view = limiter.shared_limit(limit, scope="login-account", key_func=_login_tried,
+                                methods=["POST"], deduct_when=failed)(view)
+    return limiter.shared_limit(limit, scope="login-address", methods=["POST"],
+                                deduct_when=failed)(view)
+
+
+def _login_tried() -> str:
+    data = request.get_json(silent=True) if request.is_json else request.form
+    login = data.get("login") if isinstance(data, dict) or hasattr(data, "get") else None
+    return "login:" + (login.strip().lower() if isinstance(login, str) else "")
+
+
+def token_request(request) -> bool:
+    """Whether this request is one a Bearer token may authenticate: an API call carrying one."""
+    return request.blueprint == "api" and bearer_token(request) is not None
 
 
 def bearer_token(request) -> str | None:

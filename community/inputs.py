@@ -1,5 +1,6 @@
 """Checks every request's input passes before a view sees it."""
 
+import re
 from collections.abc import Iterator
 
 from flask import Flask, request
@@ -10,11 +11,20 @@ from .models.base import MAX_ID
 
 def register_input_checks(app: Flask) -> None:
     @app.before_request
-    def refuse_nul_characters() -> None:
-        # PostgreSQL text can neither store nor compare NUL: refused at the door, the same
-        # on every database, instead of failing inside whichever query meets it first.
-        if any("\x00" in text for text in _texts()):
-            raise ValidationError("Text may not contain NUL characters.")
+    def refuse_unstorable_text() -> None:
+        # Refused at the door, the same on every database, instead of failing inside
+        # whichever query meets them first: PostgreSQL text can neither store nor compare
+        # NUL, and a lone surrogate (JSON "\\ud800", or its raw bytes, which the JSON
+        # parser lets through) cannot be encoded as UTF-8 at all.
+        for text in _texts():
+            if "\x00" in text:
+                raise ValidationError("Text may not contain NUL characters.")
+            if _SURROGATE.search(text):
+                raise ValidationError("Text must be valid Unicode (it contains an unpaired "
+                                      "surrogate).")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _texts() -> Iterator[str]:

@@ -137,9 +137,10 @@ def _reply(user, thread) -> bool:
 
 @rule("edit_post")
 def _edit_post(user, post) -> bool:
-    if user.has_role(Role.MODERATOR):
-        return True
-    return post.author_id == user.id and post.state in (PostState.PUBLISHED, PostState.PENDING)
+    if post.author_id != user.id:
+        return _moderates_author(user, post.author)
+    return (user.has_role(Role.MODERATOR)
+            or post.state in (PostState.PUBLISHED, PostState.PENDING))
 
 
 @rule("delete_post")
@@ -149,7 +150,7 @@ def _delete_post(user, post) -> bool:
 
 @rule("edit_thread_title")
 def _edit_thread_title(user, thread) -> bool:
-    return thread.author_id == user.id or user.has_role(Role.MODERATOR)
+    return thread.author_id == user.id or _moderates_author(user, thread.author)
 
 
 @rule("curate_thread")
@@ -352,9 +353,19 @@ def _review(user, target) -> bool:
     return user.has_role(Role.MODERATOR)
 
 
+def _moderates_author(user, author) -> bool:
+    """A moderator acting on someone else's content: the rank rule of suspensions applies,
+    so an official answer from staff cannot be rewritten or hidden by a moderator.
+    (A removed author counts as a member.)"""
+    return user.has_role(Role.MODERATOR) and (
+        author is None or Role(author.role).rank < Role(user.role).rank)
+
+
 @rule("moderate_post")
 def _moderate_post(user, post) -> bool:
-    return user.has_role(Role.MODERATOR)
+    """Hide, restore, or reject a post under review: the author's content, by rank."""
+    return user.has_role(Role.MODERATOR) and (
+        post.author_id == user.id or _moderates_author(user, post.author))
 
 
 @rule("flag_post")

@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from community import create_app
 from community.cli import upgrade_database
@@ -63,15 +64,23 @@ def migrated_url(database_url, tmp_path_factory):
     return database_url
 
 
-def _empty_tables() -> None:
+def _empty_tables(attempts: int = 5) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            quoted = ", ".join(f'"{t}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
+    try:
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                quoted = ", ".join(f'"{t}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+    except OperationalError as exc:
+        # A background reader of the test's app (the throttled leaderboard broadcast, an
+        # after-commit task) may still be reading when TRUNCATE takes its locks one table
+        # at a time; PostgreSQL then cancels one of the two as a deadlock. Try again.
+        if attempts <= 1 or "deadlock" not in str(exc):
+            raise
+        _empty_tables(attempts - 1)
 
 
 class Client(FlaskClient):
@@ -122,9 +131,15 @@ def csrf_token(client, path="/login") -> str:
 
 
 def log_in(client, user) -> None:
+    """Sign `user` in as the login page does: a live login session behind the cookie."""
+    from community.auth import SESSION_KEY
+    from community.services import sessions
+
+    key = sessions.start(user, "test client")
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
+        session[SESSION_KEY] = key
 
 
 @pytest.fixture
@@ -167,10 +182,10 @@ def client_as(app):
 @pytest.fixture
 def api_as(app):
     """An API client that sends a Bearer token of the given user."""
-    from community.services.accounts import issue_token
+    from community.services.accounts import issue_token, scopes_open_to
 
-    def make(user, scopes="read write moderate admin"):  # every power the role has
-        _, secret = issue_token(user, "tests", scopes)
+    def make(user, scopes=None):  # by default every power the role has
+        _, secret = issue_token(user, "tests", scopes or " ".join(scopes_open_to(user)))
         c = app.test_client()
         c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
         return c

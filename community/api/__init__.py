@@ -3,7 +3,7 @@
 from flask import Blueprint, Flask, current_app, g, request
 from flask_login import current_user
 
-from ..auth import bearer_token
+from ..auth import token_request
 from ..errors import Forbidden, NotAuthenticated
 from ..extensions import csrf
 
@@ -16,13 +16,11 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 @bp.before_request
 def authenticate():
-    if bearer_token(request) is not None:
+    if token_request(request):  # the token alone signs the request in (see community.auth)
         if not current_user.is_authenticated:
             raise NotAuthenticated("The API token is invalid or revoked.")
-        token = g.get("api_token")
-        if token is not None:  # else a session cookie signed the request in: CSRF below
-            _require_method_scope(token)
-            return
+        _require_method_scope(g.api_token)
+        return
     has_session = current_app.config["SESSION_COOKIE_NAME"] in request.cookies
     if request.method not in SAFE_METHODS and has_session:
         csrf.protect()

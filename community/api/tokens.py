@@ -1,22 +1,18 @@
 """API tokens for integrations: issue with a login and password, revoke the current one."""
 
-from flask import current_app, g, jsonify
+from flask import g, jsonify
 from flask_login import current_user
 
+from ..auth import login_limits
 from ..errors import NotAuthenticated
-from ..extensions import limiter
 from ..services import accounts
 from . import bp
 from .io import documented, parse
 from .schemas import TokenIn, TokenOut
 
 
-def _failed(response) -> bool:
-    return response.status_code != 201
-
-
 @bp.post("/tokens")
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], deduct_when=_failed)
+@login_limits
 @documented("Exchange a login and password for an API token", body=TokenIn,
             responses={201: TokenOut})
 def create():
@@ -24,7 +20,9 @@ def create():
     user = accounts.authenticate(data.login, data.password)
     if user is None or not user.is_active:
         raise NotAuthenticated("Wrong login or password.")
-    token, secret = accounts.issue_token(user, data.name, data.scopes)
+    parent = g.get("api_token")
+    token, secret = accounts.issue_token(user, data.name, data.scopes,
+                                         within=set(parent.scopes.split()) if parent else None)
     return jsonify(token=secret, name=token.name, scopes=token.scopes), 201
 
 

@@ -10,13 +10,13 @@ from .feedback import (CsatRating, IdeaStatus, Notification, NpsResponse, Poll, 
 from .integrations import Webhook, WebhookDelivery  # noqa: F401
 from .forum import Forum, ForumKind, Mention, Post, PostRevision, PostState, Tag, Thread, ThreadTag
 from .site import Setting
-from .user import ApiToken, Role, User
+from .user import ApiToken, LoginSession, Role, User
 
 __all__ = [
     "AuditEntry", "Badge", "BadgeAward", "Flag", "ForumFollow", "NotificationPreference",
     "OutboxEmail", "PointEntry", "PointTotal", "ReviewItem", "ScoringRule", "WatchedWord",
     "CsatRating", "IdeaStatus", "Notification", "NpsResponse", "Poll", "PollBallot", "PollOption",
     "PostVote", "StatusChange", "ThreadFollow", "ThreadVote",
-    "ApiToken", "Base", "Forum", "ForumKind", "Mention", "Post", "PostRevision", "PostState",
+    "ApiToken", "Base", "Forum", "LoginSession", "ForumKind", "Mention", "Post", "PostRevision", "PostState",
     "Role", "Setting", "Tag", "Thread", "ThreadTag", "User", "utcnow",
 ]

@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Timestamped
+from .forum import Thread
 from .user import User
 
 
@@ -88,9 +89,14 @@ class BadgeAward(Timestamped, Base):
     badge_id: Mapped[int] = mapped_column(ForeignKey("badge.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     occasion: Mapped[str] = mapped_column(String(40), default="")
+    # Never a thread's title or a post's text: those may be private, and an award is shown
+    # on public profiles. Awards for a thread store a neutral reason and the thread, whose
+    # title is added when shown to someone who may read it (services.advocacy.award_reason).
     reason: Mapped[str] = mapped_column(Text, default="")
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id", ondelete="SET NULL"))
     awarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     revoked_at: Mapped[datetime | None]
 
     badge: Mapped[Badge] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    thread: Mapped["Thread | None"] = relationship()

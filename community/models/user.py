@@ -97,3 +97,23 @@ class ApiToken(Timestamped, Base):
     @property
     def is_live(self) -> bool:
         return self.revoked_at is None
+
+
+class LoginSession(Base):
+    """One signed-in browser: its cookie carries the key, so ending the row ends the session.
+
+    The cookie itself is signed, not stored: without this row a copied cookie would outlive
+    logout, a password change or a suspension.
+    """
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # sha256 of the key in the cookie, as for API tokens.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    device: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")

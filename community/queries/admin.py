@@ -5,12 +5,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
+from .. import visibility
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import (ApiToken, BadgeAward, CsatRating, Flag, Forum, ForumFollow, Notification,
                       NotificationPreference, NpsResponse, PointEntry, PollBallot, PollOption, Post,
                       PostRevision, PostVote, Role, Thread, ThreadFollow, ThreadVote, User, utcnow)
 from ..models.integrations import Webhook, WebhookDelivery
+from ..services.advocacy import award_reason
+from .notifications import _as_readable
 from .paging import Page, paginate
 
 
@@ -120,10 +123,14 @@ def account_export(user: User) -> dict:
         return db.session.scalars(select(model).where(column == uid)
                                   .order_by(*model.__table__.primary_key.columns)).all()
 
-    posts = db.session.execute(
-        select(Post, Thread.title, Forum.slug).join(Thread, Post.thread_id == Thread.id)
-        .join(Forum, Thread.forum_id == Forum.id).where(Post.author_id == uid)
-        .order_by(Post.created_at, Post.id)).all()
+    # Their own posts, and the titles of the threads they are in only where they may read
+    # them (someone else's thread may since have moved to a private forum, or be hidden).
+    posts = [(p, title if readable else None, slug) for p, title, slug, readable in
+             db.session.execute(
+                 select(Post, Thread.title, Forum.slug, visibility.readable_threads(user))
+                 .join(Thread, Post.thread_id == Thread.id)
+                 .join(Forum, Thread.forum_id == Forum.id).where(Post.author_id == uid)
+                 .order_by(Post.created_at, Post.id)).all()]
     threads = db.session.execute(
         select(Thread, Forum.slug).join(Forum, Thread.forum_id == Forum.id)
         .where(Thread.author_id == uid).order_by(Thread.id)).all()
@@ -167,7 +174,7 @@ def account_export(user: User) -> dict:
         "notifications": [
             {"kind": n.kind, "message": n.message, "thread_id": n.thread_id, "post_id": n.post_id,
              "count": n.count, "created_at": _iso(n.created_at), "read_at": _iso(n.read_at)}
-            for n in mine(Notification)],
+            for n in _as_readable(user, list(mine(Notification)))],
         "notification_preferences": [{"kind": p.kind, "in_app": p.in_app, "email": p.email}
                                      for p in mine(NotificationPreference)],
         "points": {
@@ -176,7 +183,8 @@ def account_export(user: User) -> dict:
                         "reversal": e.reversal, "created_at": _iso(e.created_at)}
                        for e in mine(PointEntry)],
         },
-        "badges": [{"badge": a.badge.slug, "name": a.badge.name, "reason": a.reason,
+        "badges": [{"badge": a.badge.slug, "name": a.badge.name,
+                    "reason": award_reason(a, user), "thread_id": a.thread_id,
                     "awarded_at": _iso(a.created_at), "revoked_at": _iso(a.revoked_at)}
                    for a in mine(BadgeAward)],
         "satisfaction": {

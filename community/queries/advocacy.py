@@ -12,8 +12,10 @@ from sqlalchemy.orm import joinedload
 
 from ..errors import NotFound, ValidationError
 from ..extensions import db
-from ..models import Badge, BadgeAward, Forum, Post, PointEntry, PointTotal, Thread, User, utcnow
-from ..services.advocacy import TIER_ORDER, period_starts, rank_for
+from ..models import (Badge, BadgeAward, Forum, Post, PointEntry, PointTotal, PostState, Thread,
+                      User, utcnow)
+from .. import visibility
+from ..services.advocacy import TIER_ORDER, award_reason, period_starts, rank_for
 
 PERIODS = ("week", "month", "all", "custom")
 MAX_RANGE = timedelta(days=366)
@@ -126,7 +128,14 @@ def awards_of(user: User) -> list[BadgeAward]:
     """The member's badges, newest first, with when and why they were earned."""
     return list(db.session.scalars(
         select(BadgeAward).where(BadgeAward.user_id == user.id, BadgeAward.revoked_at.is_(None))
-        .options(joinedload(BadgeAward.badge)).order_by(BadgeAward.id.desc())))
+        .options(joinedload(BadgeAward.badge),
+                 joinedload(BadgeAward.thread).joinedload(Thread.forum))
+        .order_by(BadgeAward.id.desc())))
+
+
+def award_reasons(awards: list[BadgeAward], viewer) -> dict[int, str]:
+    """Each award's reason as `viewer` may read it (a thread's title only if they may read it)."""
+    return {a.id: award_reason(a, viewer) for a in awards}
 
 
 def all_badges() -> list[tuple[Badge, int]]:
@@ -149,20 +158,19 @@ def get_award(badge: Badge, user: User) -> BadgeAward:
 
 
 def solutions_given(viewer, user: User, limit: int = 10) -> list[Post]:
-    from .forums import _visible_forums
-
+    """The member's accepted solutions in threads whose title the viewer may read."""
     return list(db.session.scalars(
         select(Post).join(Thread).where(Post.author_id == user.id, Post.is_solution.is_(True),
-                                        Thread.forum_id.in_(_visible_forums(viewer)))
+                                        Post.state == PostState.PUBLISHED,
+                                        visibility.readable_threads(viewer))
         .options(joinedload(Post.thread)).order_by(Post.id.desc()).limit(limit)))
 
 
 def ideas_posted(viewer, user: User, limit: int = 10) -> list[Thread]:
-    from .forums import _visible_forums
-
+    """The member's ideas the viewer may read (not those held for review or hidden)."""
     return list(db.session.scalars(
         select(Thread).join(Forum).where(Thread.author_id == user.id, Forum.kind == "ideas",
-                                         Thread.forum_id.in_(_visible_forums(viewer)))
+                                         visibility.readable_threads(viewer))
         .order_by(Thread.score.desc(), Thread.id.desc()).limit(limit)))
 
 

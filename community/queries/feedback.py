@@ -6,8 +6,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .. import visibility
 from ..extensions import db
-from ..models import (Forum, ForumKind, IdeaStatus, PostVote, Role, StatusChange, Thread,
+from ..models import (Forum, ForumKind, IdeaStatus, PostVote, StatusChange, Thread,
                       ThreadVote, utcnow)
 
 SHIPPED_RECENTLY = timedelta(days=90)
@@ -49,11 +50,11 @@ def roadmap(viewer) -> Roadmap:
     Ties are broken by the most recent activity, then the newest idea.
     """
     forums = select(Forum.id).where(Forum.kind == ForumKind.IDEAS)
-    if not viewer.has_role(Role.MODERATOR):
-        forums = forums.where(Forum.private.is_(False))
     columns = {}
     for status in ROADMAP_COLUMNS:
-        stmt = (select(Thread).where(Thread.forum_id.in_(forums), Thread.status == status)
+        # Private forums, and ideas held for review or hidden, only for those who may read them.
+        stmt = (select(Thread).where(Thread.forum_id.in_(forums), Thread.status == status,
+                                     visibility.readable_threads(viewer))
                 .options(joinedload(Thread.forum), joinedload(Thread.author))
                 .order_by(Thread.score.desc(), Thread.last_activity_at.desc(), Thread.id.desc())
                 .limit(PER_COLUMN))

@@ -5,6 +5,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .. import visibility
 
 from ..extensions import db
 from ..models import (Forum, ForumFollow, ForumKind, Notification, NotificationPreference, Post,
@@ -30,6 +33,30 @@ def _visible_forums(viewer) -> Select:
 
 # --- notifications ---------------------------------------------------------------------------
 
+# What a notification says once the member can no longer read the thread it is about (a
+# move to a private forum, a hidden thread): its message quotes the thread's title.
+UNREADABLE = {
+    "badge": "You earned a badge.",
+    "moderation": "A moderator acted on your content in a thread you can no longer see.",
+}
+UNREADABLE_DEFAULT = "Activity in a thread you can no longer see."
+
+
+def _as_readable(user, items: list[Notification]) -> list[Notification]:
+    """The notifications, each message about a thread `user` may no longer read neutralised.
+
+    Checked when read, not only when sent: the stored message is left as it is (the member
+    may get the thread back), only the loaded copy says less.
+    """
+    ids = {n.thread_id for n in items if n.thread_id is not None}
+    threads = {t.id: t for t in db.session.scalars(
+        select(Thread).where(Thread.id.in_(ids)).options(joinedload(Thread.forum)))} if ids else {}
+    for n in items:
+        if n.thread_id is not None and not visibility.may_read(user, threads.get(n.thread_id)):
+            set_committed_value(n, "message", UNREADABLE.get(n.kind, UNREADABLE_DEFAULT))
+    return items
+
+
 def unread_count(user) -> int:
     """How many of the member's notifications are unread (a consolidated one counts once)."""
     if not user.is_authenticated:
@@ -46,16 +73,18 @@ def notifications(user, *, unread_only: bool = False, page: int = 1,
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
-    return paginate(stmt, page, per_page)
+    found = paginate(stmt, page, per_page)
+    _as_readable(user, found.items)
+    return found
 
 
 def latest(user, limit: int = PANEL_SIZE) -> list[Notification]:
     """The member's latest notifications, unread first, for the bell's panel."""
-    return list(db.session.scalars(
+    return _as_readable(user, list(db.session.scalars(
         select(Notification).where(Notification.user_id == user.id)
         .options(joinedload(Notification.actor))
         .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(),
-                  Notification.id.desc()).limit(limit)))
+                  Notification.id.desc()).limit(limit))))
 
 
 # --- follows ---------------------------------------------------------------------------------
@@ -149,7 +178,7 @@ def digest_for(user: User, since: datetime, until: datetime) -> Digest:
         moves = _latest_moves(
             or_(StatusChange.thread_id.in_(followed), StatusChange.thread_id.in_(voted)),
             StatusChange.created_at >= since, StatusChange.created_at < until,
-            Thread.forum_id.in_(_visible_forums(user)), limit=DIGEST_STATUSES)
+            visibility.readable_threads(user), limit=DIGEST_STATUSES)
     return Digest(since, until, popular, moves)
 
 
@@ -199,7 +228,7 @@ def personal_home(user, now: datetime | None = None) -> Home:
     voted = select(ThreadVote.thread_id).where(ThreadVote.user_id == user.id)
     moves = _latest_moves(
         StatusChange.thread_id.in_(voted),
-        StatusChange.created_at >= now - MOVED_WINDOW, Thread.forum_id.in_(visible),
+        StatusChange.created_at >= now - MOVED_WINDOW, visibility.readable_threads(user),
         limit=HOME_SIZE)
     return Home(following, could_help, moves)
 

@@ -11,15 +11,15 @@ import unicodedata
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
-from sqlalchemy import (ColumnElement, Float, Integer, Select, Text, case, cast, column, false,
-                        func, literal_column, null, select, table, true, union, union_all)
+from sqlalchemy import (ColumnElement, Float, Integer, Select, Text, case, cast, column, func,
+                        literal_column, null, select, table, union, union_all)
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import contains_eager
 
-from .. import text
+from .. import text, visibility
 from ..errors import ValidationError
 from ..extensions import db
-from ..models import Forum, Post, PostState, Role, Thread
+from ..models import Forum, Post, PostState, Thread
 from .paging import Page
 
 MAX_QUERY = 200  # characters
@@ -212,8 +212,10 @@ def _postgresql() -> bool:
 
 
 def _visible(viewer) -> ColumnElement[bool]:
-    """permissions' view_forum rule in SQL: private forums are for moderators and up."""
-    return true() if viewer.has_role(Role.MODERATOR) else Forum.private == false()
+    """Threads whose title the viewer may read (community.visibility): private forums are
+    for moderators and up, held and hidden threads for moderators (and their author) —
+    the replies of a hidden thread stay published, but must not find it."""
+    return visibility.readable_threads(viewer)
 
 
 def _opening_post_published(thread_id) -> ColumnElement[bool]:

@@ -9,6 +9,7 @@ back so pages can catch up on what they missed.
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import redis
 import socketio
@@ -16,6 +17,10 @@ import socketio
 log = logging.getLogger(__name__)
 
 STATUS_EVENT = "live.status"
+# A message of ours on the queue, beside python-socketio's own (emit, disconnect, …): every
+# other process re-checks its own sockets (see realtime.revocation). Only each process knows
+# its sockets' rooms and credentials, so this cannot be a plain leave_room or disconnect.
+RECHECK_METHOD = "community.recheck"
 RETRY_MAX_SECONDS = 5  # the library backs off to 60 s; resume within seconds instead
 POOL_SIZE = 4  # connections for publishing, per process
 
@@ -25,6 +30,8 @@ class ResilientRedisManager(socketio.RedisManager):
         super().__init__(url, channel=channel)
         self._healthy = True
         self._health_lock = threading.Lock()
+        # What this process does with another's recheck (set by realtime.revocation).
+        self.on_recheck: Callable[[dict], None] | None = None
 
     def _redis_connect(self):
         # Every socket's thread may emit: a bounded pool makes a burst wait for a connection
@@ -65,6 +72,27 @@ class ResilientRedisManager(socketio.RedisManager):
             self.connected = False
             log.warning("cannot publish to the message queue: %s", exc)
             return None
+
+    def publish_recheck(self, scope: dict) -> None:
+        """Ask every other process to re-check its sockets in `scope` (this one does its own)."""
+        self._publish({"method": RECHECK_METHOD, "scope": scope, "host_id": self.host_id})
+
+    def _listen(self):
+        # python-socketio's listener thread dispatches only its own methods: rechecks are
+        # taken out here, and run on that same thread, so they stay in order with the
+        # events published after them.
+        for message in super()._listen():
+            try:
+                data = self.json.loads(message)
+            except Exception:  # not ours to judge: the library skips what it cannot read
+                data = None
+            if not isinstance(data, dict) or data.get("method") != RECHECK_METHOD:
+                yield data if isinstance(data, dict) else message  # decoded once, not twice
+            elif data.get("host_id") != self.host_id and self.on_recheck is not None:
+                try:
+                    self.on_recheck(data.get("scope") or {})
+                except Exception:
+                    log.exception("recheck of live sockets failed")
 
     def _redis_listen_with_retries(self):
         retry_sleep = 0.5

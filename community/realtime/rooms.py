@@ -7,7 +7,8 @@ from ..errors import DomainError
 from ..models.base import MAX_ID
 
 PUBLIC_ROOMS = {"leaderboard"}
-_ROOM = re.compile(r"^(thread):(\d{1,12})$|^(forum):([a-z0-9-]{2,60})$|^(leaderboard|moderation)$")
+# Matched whole (fullmatch): with re.match, "$" would also accept a trailing newline.
+_ROOM = re.compile(r"(thread):(\d{1,12})|(forum):([a-z0-9-]{2,60})|(leaderboard|moderation)")
 
 
 def thread(thread_id: int) -> str:
@@ -30,7 +31,7 @@ def refusal(viewer, room: object) -> str | None:
     """Why `viewer` may not subscribe to `room` ('bad_request', 'not_found', 'forbidden'), or None."""
     from ..queries import forums as q
 
-    match = _ROOM.match(room) if isinstance(room, str) else None
+    match = _ROOM.fullmatch(room) if isinstance(room, str) else None
     if match is None:
         return "bad_request"
     try:
@@ -45,6 +46,11 @@ def refusal(viewer, room: object) -> str | None:
     except DomainError as exc:
         return "forbidden" if exc.status in (401, 403) else exc.code
     return None
+
+
+def subscribable(room: str) -> bool:
+    """Whether `room` is one a client subscribes to (not its own, not a user: room)."""
+    return _ROOM.fullmatch(room) is not None
 
 
 def thread_id_of(room: str) -> int | None:

@@ -6,11 +6,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
-from ..errors import Conflict, NotFound, ValidationError
+from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..extensions import db
 from ..models import ApiToken, Role, User, utcnow
 from ..security import hash_password, hash_token, new_token, verify_password
-from . import signals
+from . import sessions, signals
 from .unit import use_case
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{2,29}$")
@@ -21,7 +21,15 @@ COMMON_PASSWORDS = {
     "password", "password1", "password123", "1234567890", "12345678910", "qwertyuiop",
     "iloveyou12", "letmein123", "welcome123", "adminadmin", "passw0rd12", "0987654321",
 }
-TOKEN_SCOPES = ("read", "write", "moderate", "admin")
+# Each scope, and the least role that gives it meaning (a token never exceeds its holder).
+TOKEN_SCOPES: dict[str, Role | None] = {
+    "read": None, "write": None, "moderate": Role.MODERATOR, "admin": Role.ADMIN,
+}
+
+
+def scopes_open_to(user) -> list[str]:
+    """The token scopes `user`'s role gives meaning to."""
+    return [s for s, role in TOKEN_SCOPES.items() if role is None or user.has_role(role)]
 
 
 def find_user(login: str) -> User | None:
@@ -108,8 +116,13 @@ def update_profile(actor, user: User, display_name: str, bio: str) -> User:
 
 
 @use_case
-def change_password(actor: User, current_password: str, new_password: str) -> None:
-    """A signed-in member: replace their password, proving they know the current one."""
+def change_password(actor: User, current_password: str, new_password: str,
+                    keep_session: str | None = None) -> None:
+    """A signed-in member: replace their password, proving they know the current one.
+
+    Every other login session ends (whoever knew the old password is signed out); the
+    browser whose cookie carries `keep_session` stays signed in.
+    """
     permissions.require(actor, "edit_profile", actor)
     if not verify_password(actor.password_hash, current_password):
         raise ValidationError("Your current password is not correct.",
@@ -117,6 +130,7 @@ def change_password(actor: User, current_password: str, new_password: str) -> No
     if problem := _password_problem(new_password, actor.username, actor.email.split("@")[0]):
         raise ValidationError("Choose a stronger password.", {"new_password": problem})
     actor.password_hash = hash_password(new_password)
+    sessions.end_all(actor, keep=keep_session)
 
 
 @use_case
@@ -129,20 +143,33 @@ def set_role(actor, user: User, role: str) -> User:
         admins = db.session.scalar(select(func.count()).where(User.role == Role.ADMIN))
         if admins <= 1:
             raise Conflict("The community needs at least one admin.")
+    lowered = Role(role).rank < Role(user.role).rank
     user.role = role
+    if lowered:
+        signals.send("access_narrowed", user_id=user.id, thread_id=None, forum_id=None)
     return user
 
 
 @use_case
-def issue_token(actor: User, name: str, scopes: str = "read write") -> tuple[ApiToken, str]:
-    """A signed-in member: a new API token; the secret is returned once and never stored."""
+def issue_token(actor: User, name: str, scopes: str = "read write",
+                within: set[str] | None = None) -> tuple[ApiToken, str]:
+    """A signed-in member: a new API token; the secret is returned once and never stored.
+
+    `within`: the scopes of the token the request came with, which the new one may not exceed.
+    """
     permissions.require(actor, "manage_own_tokens")
     name = name.strip()[:80] or "API token"
-    wanted = scopes.split()
-    if not wanted or any(s not in TOKEN_SCOPES for s in wanted):
+    wanted = set(scopes.split())
+    if not wanted or not wanted <= TOKEN_SCOPES.keys():
         raise ValidationError("Unknown scope.", {"scopes": f"Any of {', '.join(TOKEN_SCOPES)}."})
+    if above := [s for s in TOKEN_SCOPES if s in wanted and s not in scopes_open_to(actor)]:
+        message = f"Your role does not carry the “{above[0]}” scope."
+        raise ValidationError(message, {"scopes": message})
+    if within is not None and not wanted <= within:
+        raise Forbidden("A token cannot create a token with more scopes than it has.")
     secret, digest = new_token()
-    token = ApiToken(user=actor, name=name, token_hash=digest, scopes=" ".join(wanted))
+    token = ApiToken(user=actor, name=name, token_hash=digest,
+                     scopes=" ".join(s for s in TOKEN_SCOPES if s in wanted))
     db.session.add(token)
     db.session.flush()
     return token, secret
@@ -162,6 +189,7 @@ def revoke_token(actor: User, token: ApiToken) -> None:
     permissions.require(actor, "edit_profile", token.user)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        signals.send("access_narrowed", user_id=token.user_id, thread_id=None, forum_id=None)
 
 
 def note_visit(user: User) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import event, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .. import permissions
+from .. import permissions, visibility
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..models import (Badge, BadgeAward, ForumKind, Post, PointEntry, PointTotal, PostState,
@@ -55,6 +55,13 @@ BUILTIN_BADGES = {
     "streak-7": ("Regular", "Visited 7 days in a row.", "🔥", "bronze", False),
     "streak-30": ("Devoted", "Visited 30 days in a row.", "🔥", "silver", False),
     "top10-month": ("Top 10 advocate", "Among the month's ten best advocates.", "🏆", "gold", True),
+}
+# Rule awards about a thread: the reason stored (neutral: an award is shown on public pages,
+# and the thread may be private, held or hidden, or become so later) and the reason shown
+# to whoever may read the thread, with its title (see award_reason).
+THREAD_REASONS = {
+    "first-solution": ("Gave a first accepted solution.", "Solved “{title}”."),
+    "idea-shipped": ("Suggested an idea the brand shipped.", "“{title}” shipped."),
 }
 TIER_ORDER = {"gold": 0, "silver": 1, "bronze": 2}
 BADGE_TIERS = tuple(TIER_ORDER)
@@ -269,7 +276,8 @@ def _on_solution_changed(thread: Thread, post: Post, accepted: bool, actor) -> N
     _earn(post.author_id, "solution_accepted", key, thread=thread, post=post)
     solutions = db.session.scalar(select(func.count()).where(
         Post.author_id == post.author_id, Post.is_solution.is_(True)))
-    _award_builtin("first-solution", post.author, f"Solved “{thread.title}”.")
+    _award_builtin("first-solution", post.author, THREAD_REASONS["first-solution"][0],
+                   thread=thread)
     if solutions >= 10:
         _award_builtin("solutions-10", post.author, "10 accepted solutions.")
     if solutions >= 50:
@@ -281,8 +289,8 @@ def _on_idea_status_changed(thread: Thread, actor, old: str, new: str, note_post
     if new in ("planned", "shipped"):
         _earn(thread.author_id, f"idea_{new}", f"thread:{thread.id}:status:{new}", thread=thread)
     if new == "shipped":
-        _award_builtin("idea-shipped", thread.author, f"“{thread.title}” shipped.",
-                       occasion=f"thread:{thread.id}")
+        _award_builtin("idea-shipped", thread.author, THREAD_REASONS["idea-shipped"][0],
+                       occasion=f"thread:{thread.id}", thread=thread)
 
 
 @signals.receiver("member_visited")
@@ -328,24 +336,48 @@ def builtin_badge(slug: str) -> Badge:
     return badge
 
 
-def _award_builtin(slug: str, user: User, reason: str, occasion: str = "") -> None:
-    _award(builtin_badge(slug), user, reason, occasion=occasion)
+def _award_builtin(slug: str, user: User, reason: str, occasion: str = "",
+                   thread: Thread | None = None) -> None:
+    _award(builtin_badge(slug), user, reason, occasion=occasion, thread=thread)
 
 
 def _award(badge: Badge, user: User, reason: str, *, occasion: str = "",
-           awarded_by: User | None = None) -> BadgeAward | None:
-    """Give the badge once (per occasion for repeatable ones); None if it was already given."""
+           awarded_by: User | None = None, thread: Thread | None = None) -> BadgeAward | None:
+    """Give the badge once (per occasion for repeatable ones); None if it was already given.
+
+    `reason` is stored and shown to anyone: never a title or any other forum text; an
+    award about a thread names it by `thread` instead (see award_reason).
+    """
     if not insert_if_absent(BadgeAward, badge_id=badge.id, user_id=user.id, occasion=occasion,
                             reason=reason, awarded_by_id=awarded_by.id if awarded_by else None,
+                            thread_id=thread.id if thread is not None else None,
                             created_at=utcnow()):
         return None
     award = db.session.scalar(select(BadgeAward).where(
         BadgeAward.badge_id == badge.id, BadgeAward.user_id == user.id,
         BadgeAward.occasion == occasion))
-    payload = {"username": user.username, "badge": badge_json(badge), "reason": reason}
+    # The leaderboard room is public: the reason as everyone may see it.
+    payload = {"username": user.username, "badge": badge_json(badge),
+               "reason": award_reason(award)}
     publisher.publish("badge.awarded", payload, rooms.user(user.id), rooms.LEADERBOARD)
     signals.send("badge_awarded", award=award)
     return award
+
+
+def award_reason(award: BadgeAward, viewer=None, *, private_forums: bool = False) -> str:
+    """Why the member got the award, as `viewer` may read it (without one: as everyone may).
+
+    An award about a thread names it (its title, as it is now) only for whoever may read
+    the thread; everyone else reads the neutral reason stored. `private_forums`: for
+    webhooks that asked for private content.
+    """
+    titled = THREAD_REASONS.get(award.badge.slug, ("", ""))[1]
+    thread = award.thread
+    if thread is None or not titled or award.awarded_by_id is not None:
+        return award.reason
+    readable = visibility.may_read(viewer, thread) if viewer is not None \
+        else visibility.is_public(thread, private_forums=private_forums)
+    return titled.format(title=thread.title) if readable else award.reason
 
 
 def badge_json(badge: Badge) -> dict:

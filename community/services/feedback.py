@@ -98,8 +98,9 @@ def _change_status(actor, thread: Thread, status: str, body: str) -> StatusChang
     # Voters and followers hear of it through the receiver in services/notifications.py.
     signals.send("idea_status_changed", thread=thread, actor=actor, old=old, new=status,
                  note_post=post)
-    publisher.publish("thread.updated", {"thread": serializers.thread(thread)},
-                      rooms.thread(thread.id), rooms.forum(thread.forum.slug))
+    if thread.state == "published":  # a held or hidden idea is no news for public rooms
+        publisher.publish("thread.updated", {"thread": serializers.thread(thread)},
+                          rooms.thread(thread.id), rooms.forum(thread.forum.slug))
     return change
 
 

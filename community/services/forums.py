@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
-from .. import permissions, serializers, text
+from .. import permissions, serializers, text, visibility
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import (Forum, ForumKind, IdeaStatus, Mention, Post, PostRevision, PostState, Role, Tag, Thread,
@@ -354,12 +354,18 @@ def update_thread(actor: User, thread: Thread, *, title: str | None = None,
         return thread
     payload = {"thread": serializers.thread(thread)}
     audience = {rooms.thread(thread.id), rooms.forum(old_forum.slug), rooms.forum(thread.forum.slug)}
+    if visibility.is_public(old_forum) and not visibility.is_public(thread):
+        # Moved out of sight: its title goes only to the private forum's room, not to the
+        # rooms visitors of the public forum (and of the thread itself) are in.
+        audience = {rooms.forum(thread.forum.slug)}
     publisher.publish("thread.updated", payload, *sorted(audience))
     return thread
 
 
 def _move(thread: Thread, old: Forum, new: Forum) -> None:
     thread.forum = new
+    # Whoever follows it live may not see where it goes (a private forum).
+    signals.send("access_narrowed", user_id=None, thread_id=thread.id, forum_id=None)
     if thread.state != "published":  # not counted anywhere until it is
         return
     published = _published_posts(thread)
@@ -410,8 +416,14 @@ def update_forum(actor, forum: Forum, **changes) -> Forum:
     if changes.get("slug", forum.slug) != forum.slug and db.session.scalar(
             select(Forum.id).where(Forum.slug == changes["slug"], Forum.id != forum.id)):
         raise Conflict("A forum with this slug exists.", {"slug": "Already in use."})
+    # Made private: its followers may no longer see it. Renamed: its old room must not
+    # carry on to a forum that takes the old slug later.
+    narrowed = (changes.get("private") is True and not forum.private) \
+        or changes.get("slug", forum.slug) != forum.slug
     for name, value in changes.items():
         setattr(forum, name, value)
+    if narrowed:
+        signals.send("access_narrowed", user_id=None, thread_id=None, forum_id=forum.id)
     return forum
 
 

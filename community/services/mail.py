@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from .. import text
 from ..extensions import db
-from ..models import OutboxEmail, Post, User, utcnow
+from ..models import OutboxEmail, Post, PostState, User, utcnow
 from ..queries.site import site_settings
 from .rows import insert_if_absent
 from .unit import use_case
@@ -137,7 +137,8 @@ def queue_digest(user: User, period: str, until: datetime | None = None) -> bool
     # shows the status itself, and the note after it.
     notes = {p.id: text.plain_text(p.body.partition("\n\n")[2], 240) for p in db.session.scalars(
         select(Post).where(Post.id.in_([m.change.post_id for m in digest.status_changes
-                                         if m.change.post_id])))}
+                                         if m.change.post_id]),
+                           Post.state == PostState.PUBLISHED))}
     title = "Today" if period == "daily" else "This week"
     return queue_email(user, "digest", digest_key(period, user.id, until),
                        f"{title} in the community", "digest", period=period, digest=digest,

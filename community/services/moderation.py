@@ -23,7 +23,7 @@ from ..models import (AuditEntry, Flag, Forum, ForumKind, IdeaStatus, Post, Post
                       Role, Setting, Thread, ThreadFollow, User, WatchedWord, utcnow)
 from ..queries.moderation import RATE_LIMIT_KEY, RATE_LIMITS, SILENCE_KEY, silence_of
 from ..realtime import publisher, rooms
-from . import forums, ranking, signals, spam, support, trust
+from . import forums, ranking, sessions, signals, spam, support, trust
 from .follows import auto_follow
 from .rows import add_to, insert_if_absent
 from .unit import use_case
@@ -406,6 +406,8 @@ def act_on_item(actor: User, item: ReviewItem, action: str, *, reason: str = "",
         _announce(item)
         return item
     post = item.post
+    if action in ("reject", "hide", "restore"):
+        permissions.require(actor, "moderate_post", post)  # the rank rule, as for hide_post
     if body is not None:
         if action != "approve":
             raise ValidationError("Only an approval can come with an edit.",
@@ -544,8 +546,10 @@ def suspend_member(actor: User, user: User, until: datetime, reason: str) -> Use
     before = {"suspended_until": user.suspended_until if user.is_suspended() else None,
               "reason": user.suspended_reason if user.is_suspended() else ""}
     user.suspended_until, user.suspended_reason = until, reason
+    sessions.end_all(user)  # signed out everywhere, sockets included; login is refused
     audit(actor, "suspend_member", "user", user.id, reason=reason, before=before,
           after={"suspended_until": until, "reason": reason}, user=user.username)
+    signals.send("access_narrowed", user_id=user.id, thread_id=None, forum_id=None)
     _announce_member(actor, "suspend", user, reason)
     return user
 
@@ -577,6 +581,7 @@ def silence_member(actor: User, user: User, until: datetime, reason: str) -> Use
     audit(actor, "silence_member", "user", user.id, reason=reason,
           before={"silenced_until": current[0] if current else None},
           after={"silenced_until": until}, user=user.username)
+    signals.send("access_narrowed", user_id=user.id, thread_id=None, forum_id=None)
     _announce_member(actor, "silence", user, reason)
     return user
 

@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
-from .. import permissions, serializers, text
+from .. import permissions, serializers, text, visibility
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import (ForumFollow, IdeaStatus, Mention, Notification, NotificationPreference,
@@ -103,6 +103,14 @@ def notify(intent: Intent) -> None:
     current = batch.get(intent.key)
     if current is None or KINDS[intent.kind].rank > KINDS[current.kind].rank:
         batch[intent.key] = intent
+
+
+def forget_pending(user_id: int) -> None:
+    """Drop what the current unit of work would still tell `user_id`, or tell others of
+    them (their account is being deleted: services.data_rights)."""
+    batch = db.session().info.get(_BATCH) or {}
+    for key in [k for k, i in batch.items() if user_id in (i.user_id, i.actor_id)]:
+        del batch[key]
 
 
 @event.listens_for(Session, "before_commit")
@@ -345,10 +353,18 @@ def _on_idea_status_changed(thread: Thread, actor, old: str, new: str, note_post
 
 @signals.receiver("badge_awarded")
 def _on_badge_awarded(award) -> None:
-    badge = award.badge
-    reason = f": {award.reason}" if award.reason else "."
+    from .advocacy import award_reason
+
+    badge, member = award.badge, award.user
+    # The thread's title only if the member may read it; the notification then refers to
+    # the thread, so it is masked when read if the member can no longer read it.
+    thread = award.thread if award.thread is not None and visibility.may_read(
+        member, award.thread) else None
+    reason = award_reason(award, member)
+    reason = f": {reason}" if reason else "."
     notify(Intent(award.user_id, "badge", award.awarded_by_id,
-                  f"You earned the “{badge.name}” badge{reason}"))
+                  f"You earned the “{badge.name}” badge{reason}", thread=thread,
+                  about_own_content=True))
 
 
 @signals.receiver("rank_reached")
@@ -362,7 +378,10 @@ def _on_moderation_action(action: str, actor, target_user, post, reason: str = "
         return
     name = action.removesuffix("_post").removesuffix("_thread").removesuffix("_user")
     verb = MODERATION_VERBS.get(name, name.replace("_", " "))
-    what = f"your post in {_quote(post.thread.title)}" if post is not None else "your account"
+    # The thread's title only if the member may read it (a move may have taken it away).
+    what = "your account" if post is None else \
+        f"your post in {_quote(post.thread.title)}" if visibility.may_read(target_user, post.thread) \
+        else "your post"
     reason = (reason or "").strip()
     message = f"A moderator {verb} {what}." + (f" Reason: {reason}" if reason else "")
     notify(Intent(target_user.id, "moderation", actor.id if actor is not None else None, message,

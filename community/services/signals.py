@@ -21,6 +21,11 @@ Signals and their arguments:
 - member_joined(user)
 - profile_updated(user)
 - moderation_action(action, actor, target_user, post, reason)
+- access_narrowed(user_id, thread_id, forum_id)
+                                           someone may now hear less than before (token
+                                           revoked, role lowered, suspended, signed out,
+                                           thread moved, forum made private): live sockets
+                                           are checked again; the ids not concerned are None
 """
 
 from collections import defaultdict
@@ -32,7 +37,7 @@ SIGNALS = {
     "thread_started", "post_published", "post_removed", "post_restored", "thread_voted",
     "post_voted", "solution_changed", "idea_status_changed", "member_visited", "badge_awarded",
     "member_joined", "moderation_action", "rank_reached", "profile_updated",
-    "members_mentioned",
+    "members_mentioned", "access_narrowed",
 }
 
 

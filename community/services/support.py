@@ -117,6 +117,8 @@ def _set_solution(post: Post, value: bool, actor: User | None = None) -> None:
 
 
 def _announce(thread: Thread) -> None:
+    if thread.state != "published":  # a held or hidden thread is no news for public rooms
+        return
     publisher.publish("thread.updated", {"thread": serializers.thread(thread)},
                       rooms.thread(thread.id), rooms.forum(thread.forum.slug))
 

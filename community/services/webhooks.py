@@ -30,10 +30,10 @@ from flask import Flask, current_app, has_app_context, has_request_context, requ
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
-from .. import permissions, serializers
+from .. import permissions, serializers, visibility
 from ..errors import ValidationError
 from ..extensions import db
-from ..models import PostState, utcnow
+from ..models import utcnow
 from ..models.integrations import Webhook, WebhookDelivery
 from . import signals
 from .unit import use_case
@@ -108,9 +108,37 @@ class UnsafeAddress(Exception):
     """The webhook's host resolves to an address webhooks may not reach, or to none."""
 
 
+# IPv6 forms that carry an IPv4 address. A packet sent to one of them can end up at that
+# IPv4 address (a dual-stack socket, a 6to4 relay, a Teredo relay, a NAT64 gateway), so
+# "is this IPv6 address global?" is the wrong question: Python 3.11 calls 64:ff9b::10.0.0.1,
+# ::127.0.0.1 and 2002:a00:1:: global.
+#  - NAT64 64:ff9b::/96 (RFC 6052) is how IPv6-only networks with DNS64 reach IPv4-only
+#    hosts, so a legitimate receiver can resolve to it: its embedded IPv4 (the last 32 bits)
+#    must pass the IPv4 rule, and the loopback allowance never applies (it goes out
+#    through the gateway, not to this machine).
+#  - Refused outright: the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215; where the IPv4
+#    sits depends on a prefix length only the local network knows), IPv4-compatible
+#    ::a.b.c.d (deprecated by RFC 4291), 6to4 2002::/16 (deprecated by RFC 7526) and
+#    Teredo 2001::/32. No receiver needs them, and refusing the range whole does not
+#    depend on which embedded address a relay would really use.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_REFUSED_V6 = (ipaddress.IPv6Network("64:ff9b:1::/48"), ipaddress.IPv6Network("::/96"))
+
+
+def _embeds_ipv4(ip: ipaddress.IPv6Address) -> bool:
+    return ip.sixtofour is not None or ip.teredo is not None or any(
+        ip in net for net in _REFUSED_V6)
+
+
 def _allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address) and not ip.is_loopback:  # ::1 is in ::/96
+        if ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+            return embedded.is_global and not embedded.is_multicast
+        if _embeds_ipv4(ip):
+            return False
     if ip.is_loopback:
         return bool(setting("WEBHOOKS_ALLOW_LOOPBACK"))
     # Not private, link-local (cloud metadata at 169.254.169.254), shared, reserved…
@@ -128,7 +156,8 @@ def resolve(host: str, port: int) -> list[str]:
         ip = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if not _allowed(ip):
             raise UnsafeAddress(f"{host} leads to {ip}, a private, loopback or link-local "
-                                "address that webhooks may not reach.")
+                                "address (or an IPv6 form carrying an IPv4 address) that "
+                                "webhooks may not reach.")
         if str(ip) not in addresses:
             addresses.append(str(ip))
     if not addresses:
@@ -293,61 +322,84 @@ def _queue_one(hook: Webhook, name: str, data: dict, now: datetime) -> WebhookDe
     return delivery
 
 
-def queue_event(name: str, data: dict, *, private: bool = False) -> int:
-    """Queue `name` for every active webhook subscribed to it; how many deliveries."""
+def queue_event(name: str, data: dict, *, private: bool = False,
+                private_data: dict | None = None) -> int:
+    """Queue `name` for every active webhook subscribed to it; how many deliveries.
+
+    `private`: only webhooks that asked for private content get it. `private_data`: what
+    those webhooks get instead of `data` (which then must hold nothing private).
+    """
     active = db.session.scalars(select(Webhook).where(Webhook.active).order_by(Webhook.id))
     hooks = [h for h in active if name in h.event_list and (h.include_private or not private)]
     now = utcnow()
     for hook in hooks:
-        _queue_one(hook, name, data, now)
+        chosen = private_data if private_data is not None and hook.include_private else data
+        _queue_one(hook, name, chosen, now)
     return len(hooks)
 
 
-def _public(post) -> bool:
-    return post.state == PostState.PUBLISHED and post.thread.state == "published"
+# Every event about forum content asks community.visibility: content held for review,
+# hidden or deleted goes to no webhook; a private forum's only to those that asked for it.
+def _shareable(subject) -> bool:
+    return visibility.is_public(subject, private_forums=True)
+
+
+def _private(subject) -> bool:
+    return not visibility.is_public(subject)
 
 
 @signals.receiver("thread_started")
 def _on_thread_started(thread, post) -> None:
-    if _public(post):
+    if _shareable(post):
         queue_event("thread.created", {"thread": serializers.thread(thread),
                                        "post": serializers.post(post)},
-                    private=thread.forum.private)
+                    private=_private(post))
 
 
 @signals.receiver("post_published")
 def _on_post_published(post) -> None:
     # The opening post is announced as thread.created.
-    if post.number > 1 and _public(post):
+    if post.number > 1 and _shareable(post):
         queue_event("post.created", {"thread": serializers.thread(post.thread),
                                      "post": serializers.post(post)},
-                    private=post.thread.forum.private)
+                    private=_private(post))
 
 
 @signals.receiver("idea_status_changed")
 def _on_idea_status_changed(thread, actor, old, new, note_post) -> None:
+    if not _shareable(thread):
+        return
     queue_event("idea.status_changed", {
         "thread": serializers.thread(thread), "from": old, "to": new,
-        "note": note_post.body if note_post is not None else "",
-        "actor": serializers.author(actor)}, private=thread.forum.private)
+        "note": note_post.body if note_post is not None and _shareable(note_post) else "",
+        "actor": serializers.author(actor)}, private=_private(thread))
 
 
 @signals.receiver("solution_changed")
 def _on_solution_changed(thread, post, accepted, actor) -> None:
-    if accepted:
+    if accepted and _shareable(post):
         queue_event("solution.accepted", {"thread": serializers.thread(thread),
                                           "post": serializers.post(post),
                                           "actor": serializers.author(actor)},
-                    private=thread.forum.private)
+                    private=_private(post))
 
 
 @signals.receiver("badge_awarded")
 def _on_badge_awarded(award) -> None:
+    from .advocacy import award_reason
+
     badge = award.badge
-    queue_event("badge.awarded", {
-        "user": serializers.author(award.user), "reason": award.reason,
-        "badge": {"slug": badge.slug, "name": badge.name, "description": badge.description,
-                  "icon": badge.icon, "tier": badge.tier}})
+
+    def data(reason: str) -> dict:
+        return {"user": serializers.author(award.user), "reason": reason,
+                "badge": {"slug": badge.slug, "name": badge.name,
+                          "description": badge.description, "icon": badge.icon,
+                          "tier": badge.tier}}
+
+    # The reason names the award's thread only where its title may go.
+    public, private = award_reason(award), award_reason(award, private_forums=True)
+    queue_event("badge.awarded", data(public),
+                private_data=data(private) if private != public else None)
 
 
 @signals.receiver("member_joined")

@@ -1,16 +1,18 @@
-"""Member profiles, avatars, and the settings pages (profile, password, API tokens)."""
+"""Member profiles, avatars, and the settings pages (profile, password, sessions, tokens)."""
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_login import current_user, login_required
 
+from ..auth import SESSION_KEY, sign_out
 from ..avatars import avatar_svg
 from ..errors import InputError, NotFound
 from ..extensions import db
-from ..models import ApiToken, Role
+from ..models import ApiToken
 from ..queries import advocacy as qa
 from ..queries.forums import user_activity
 from ..services.advocacy import rank_for
-from ..services import accounts
+from ..services import accounts, sessions
 from .forms import PasswordForm, ProfileForm, TokenForm, show_errors
 
 bp = Blueprint("account", __name__)
@@ -19,9 +21,11 @@ bp = Blueprint("account", __name__)
 @bp.route("/u/<username>")
 def profile(username: str):
     user = accounts.get_user(username)
+    awards = qa.awards_of(user)
     return render_template("account/profile.html", user=user,
                            activity=user_activity(current_user, user),
-                           rank=rank_for(user.points), awards=qa.awards_of(user),
+                           rank=rank_for(user.points), awards=awards,
+                           reasons=qa.award_reasons(awards, current_user),
                            solutions=qa.solutions_given(current_user, user),
                            ideas=qa.ideas_posted(current_user, user))
 
@@ -56,45 +60,68 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+            accounts.change_password(current_user, form.current_password.data,
+                                     form.new_password.data, keep_session=session.get(SESSION_KEY))
         except InputError as exc:
             show_errors(form, exc.fields)
             return render_template("account/password.html", form=form), exc.status
-        flash("Your password is changed.", "success")
+        flash("Your password is changed. Your other browsers are signed out.", "success")
         return redirect(url_for(".settings"))
     return render_template("account/password.html", form=form), 400 if form.errors else 200
 
 
-TOKEN_SCOPES = {
-    "read": ("Read", "see what you can see", None),
-    "write": ("Write", "post, reply, vote and change things as you", None),
-    "moderate": ("Moderate", "your moderator and staff powers", Role.MODERATOR),
-    "admin": ("Admin", "your admin powers", Role.ADMIN),
+@bp.get("/settings/sessions")
+@login_required
+def login_sessions():
+    return render_template("account/sessions.html", sessions=sessions.of(current_user),
+                           current=sessions.find(current_user.id, session.get(SESSION_KEY)))
+
+
+@bp.post("/settings/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    current = sessions.find(current_user.id, session.get(SESSION_KEY))
+    if current is not None and current.id == session_id:
+        sign_out()
+        flash("You are logged out.", "info")
+        return redirect(url_for("home.index"))
+    sessions.end_one(current_user, session_id)
+    flash("That browser is signed out.", "info")
+    return redirect(url_for(".login_sessions"))
+
+
+@bp.post("/settings/sessions/end-others")
+@login_required
+def end_other_sessions():
+    sessions.end_all(current_user, keep=session.get(SESSION_KEY))
+    flash("Every other browser is signed out.", "info")
+    return redirect(url_for(".login_sessions"))
+
+
+SCOPE_LABELS = {
+    "read": ("Read", "see what you can see"),
+    "write": ("Write", "post, reply, vote and change things as you"),
+    "moderate": ("Moderate", "your moderator and staff powers"),
+    "admin": ("Admin", "your admin powers"),
 }
-
-
-def _offered_scopes(user) -> dict[str, tuple[str, str, Role | None]]:
-    """The scopes the member's role gives meaning to (a token never exceeds its holder)."""
-    return {k: v for k, v in TOKEN_SCOPES.items() if v[2] is None or user.has_role(v[2])}
 
 
 @bp.route("/settings/tokens", methods=["GET", "POST"])
 @login_required
 def tokens():
     form, secret, status = TokenForm(), None, 200
-    offered = _offered_scopes(current_user)
+    offered = {s: SCOPE_LABELS[s] for s in accounts.scopes_open_to(current_user)}
     chosen = request.form.getlist("scopes") if request.method == "POST" else ["read", "write"]
     scope_error = None
     if form.validate_on_submit():
         if "scopes_shown" not in request.form and not chosen:
             chosen = ["read", "write"]  # a client that knows nothing of scopes
-        if not chosen or any(s not in offered for s in chosen):
+        if not chosen:
             scope_error = "Choose at least one of the scopes listed."
             status = 400
         else:
             try:
-                _, secret = accounts.issue_token(current_user, form.name.data,
-                                                 " ".join(s for s in TOKEN_SCOPES if s in chosen))
+                _, secret = accounts.issue_token(current_user, form.name.data, " ".join(chosen))
                 chosen = ["read", "write"]
             except InputError as exc:
                 show_errors(form, exc.fields)

@@ -10,6 +10,7 @@ from ..queries import notifications as q
 from ..queries.paging import page_number
 from ..services import follows, notifications
 from ..services.notifications import DIGESTS, KINDS
+from .navigation import local_path
 
 bp = Blueprint("notifications", __name__)
 
@@ -27,11 +28,7 @@ def forum_following(forum) -> str | None:
 
 
 def _back(default: str):
-    target = request.form.get("next", "")
-    # Only a path on this site: never an open redirect.
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = default
-    return redirect(target)
+    return redirect(local_path(request.form.get("next")) or default)
 
 
 @bp.route("/notifications")

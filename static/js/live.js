@@ -188,7 +188,12 @@
       catchUp();
     }
   });
-  socket.on("disconnect", () => setStatus("reconnecting", "Reconnecting…"));
+  socket.on("disconnect", (reason) => {
+    // The server ends a socket whose credential has gone (signed out, token revoked,
+    // suspended); the client does not retry that one.
+    if (reason === "io server disconnect") setStatus("offline", "Offline");
+    else setStatus("reconnecting", "Reconnecting…");
+  });
   socket.io.on("reconnect_attempt", () => setStatus("reconnecting", "Reconnecting…"));
   socket.io.on("reconnect_failed", () => setStatus("offline", "Offline"));
   window.addEventListener("offline", () => setStatus("offline", "Offline"));

@@ -62,9 +62,9 @@ def _client(user):
     """A Bearer client for `user` on the test's own app (for tests that use app_factory)."""
     from flask import current_app
 
-    from community.services.accounts import issue_token
+    from community.services.accounts import issue_token, scopes_open_to
 
-    _, secret = issue_token(user, "tests", "read write moderate admin")
+    _, secret = issue_token(user, "tests", " ".join(scopes_open_to(user)))
     c = current_app.test_client()
     c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
     return c

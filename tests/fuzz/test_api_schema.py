@@ -132,7 +132,7 @@ class Caller:
 
     def renew(self) -> None:
         if self.user is not None:
-            _, self.token = accounts.issue_token(self.user, "fuzz", "read write moderate admin")
+            _, self.token = accounts.issue_token(self.user, "fuzz", " ".join(accounts.scopes_open_to(self.user)))
 
     @property
     def headers(self) -> dict[str, str]:

@@ -70,7 +70,10 @@ def test_moderation_room_is_for_moderators(app, member, moderator):
 
 
 @pytest.mark.parametrize("payload", [None, "thread:1", 5, [], {}, {"room": 7}, {"room": "thread:x"},
-                                     {"room": "user:1"}, {"room": "forum:UPPER"}, {"room": "x" * 10_000}])
+                                     {"room": "user:1"}, {"room": "forum:UPPER"}, {"room": "x" * 10_000},
+                                     # "$" alone would let a trailing newline through
+                                     {"room": "leaderboard\n"}, {"room": "thread:1\n"},
+                                     {"room": "forum:general\n"}])
 def test_malformed_subscriptions_get_an_error_ack(app, payload):
     sock = connect(app)
     assert sock.emit("subscribe", payload, callback=True) == {"ok": False, "error": "bad_request"}

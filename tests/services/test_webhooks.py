@@ -287,6 +287,14 @@ def test_only_admins_manage_webhooks(app, staff, receiver):
     ("http://100.64.0.1/hook", "private"),
     ("http://0.0.0.0:8000/hook", "private"),
     ("http://[::ffff:10.0.0.1]/hook", "private"),
+    # IPv6 forms that carry an IPv4 address (security.md, "Webhooks and SSRF").
+    ("http://[::10.0.0.1]/hook", "carrying an IPv4"),           # IPv4-compatible
+    ("http://[::127.0.0.1]/hook", "carrying an IPv4"),
+    ("http://[64:ff9b::10.0.0.1]/hook", "private"),             # NAT64 to a private address
+    ("http://[64:ff9b::127.0.0.1]/hook", "private"),            # NAT64 never counts as loopback
+    ("http://[64:ff9b:1::a00:1]/hook", "carrying an IPv4"),     # local-use NAT64
+    ("http://[2002:a00:1::]/hook", "carrying an IPv4"),         # 6to4 of 10.0.0.1
+    ("http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/hook", "carrying an IPv4"),  # Teredo
     ("http://127.0.0.1:9000/hook", "loopback"),
     ("http://[::1]:9000/hook", "loopback"),
     ("http://2130706433/hook", "loopback"),  # 127.0.0.1 as one number
@@ -312,6 +320,8 @@ def test_loopback_is_allowed_only_with_the_flag_and_private_ranges_never(app, ad
 def test_public_addresses_are_accepted(app, admin):
     hook = hook_for(admin, "https://93.184.215.14/hooks?source=community", "member.joined")
     assert hook.url == "https://93.184.215.14/hooks?source=community"
+    # An IPv6-only receiver reached through NAT64 is fine when the IPv4 inside is public.
+    assert hook_for(admin, "https://[64:ff9b::5db8:d70e]/hook").id is not None
     assert hook.secret.startswith("whsec_") and len(hook.secret) > 40
 
 
