@@ -344,3 +344,48 @@ def test_a_moderator_demoted_on_one_process_stops_hearing_on_the_other(two_serve
             {"ok": False, "error": "forbidden"}
     finally:
         listener.client.disconnect()
+
+
+def test_an_account_removed_on_one_process_is_cut_off_on_the_other(two_servers,  # noqa: F811
+                                                                   member, moderator):
+    from ..factories import PASSWORD
+
+    a, b = two_servers
+    thread = make_thread(moderator, make_forum())
+    _, secret = accounts.issue_token(member, "live", "read write")
+    _, other = accounts.issue_token(member, "deleter", "read write")
+    listener = Listener(a.url, secret, "post.created", "notification")
+    try:
+        listener.subscribe(rooms.thread(thread.id))
+        _api(b, "DELETE", "/me/account", other, json={"mode": "remove", "password": PASSWORD})
+        assert listener.gone.wait(10), "the removed member's socket on process A stayed open"
+        with pytest.raises(socketio_client.exceptions.ConnectionError):
+            Listener(a.url, secret)
+    finally:
+        listener.client.disconnect()
+
+
+def test_a_read_only_token_gets_nothing_more_on_either_process(two_servers,  # noqa: F811
+                                                               member, moderator):
+    a, b = two_servers
+    thread = make_thread(member, make_forum())
+    _, reader = accounts.issue_token(moderator, "reader", "read")
+    listener = Listener(a.url, reader, "post.created", "moderation.item")
+    try:
+        listener.subscribe(rooms.thread(thread.id))  # reading is what it may do
+        assert listener.client.call("subscribe", {"room": rooms.MODERATION}, timeout=10) == \
+            {"ok": False, "error": "forbidden"}
+        for server in (a, b):
+            wrote = requests.post(f"{server.url}/api/v1/threads/{thread.id}/posts",
+                                  json={"body": "Written with a read token"}, timeout=10,
+                                  headers={"Authorization": f"Bearer {reader}"})
+            assert wrote.status_code == 403
+            page = requests.get(f"{server.url}/settings/tokens", timeout=10,
+                                allow_redirects=False, headers={"Authorization": f"Bearer {reader}"})
+            assert page.status_code == 302 and "/login" in page.headers["Location"]
+            # The cookie it was handed (a "please log in" flash) signs nobody in either.
+            again = requests.get(f"{server.url}/settings", cookies=page.cookies, timeout=10,
+                                 allow_redirects=False)
+            assert again.status_code == 302 and "/login" in again.headers["Location"]
+    finally:
+        listener.client.disconnect()
