@@ -36,6 +36,9 @@ class User(Timestamped, Base):
     trust_level: Mapped[int] = mapped_column(default=0, server_default="0")
     suspended_until: Mapped[datetime | None]
     suspended_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Silenced: may read, vote and flag, but not post, until then.
+    silenced_until: Mapped[datetime | None]
+    silenced_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     last_seen_at: Mapped[datetime | None]
     # Advocacy: all-time points (also in point_total) and the daily visit streak.
     points: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -60,6 +63,9 @@ class User(Timestamped, Base):
 
     def is_suspended(self, now: datetime | None = None) -> bool:
         return self.suspended_until is not None and self.suspended_until > (now or utcnow())
+
+    def is_silenced(self, now: datetime | None = None) -> bool:
+        return self.silenced_until is not None and self.silenced_until > (now or utcnow())
 
     # Flask-Login protocol
     is_anonymous = False

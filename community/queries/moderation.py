@@ -17,7 +17,6 @@ ITEMS_PER_PAGE = 25
 LOG_PER_PAGE = 50
 
 # Rows of the settings table moderation keeps (the generic key/value table: no schema change).
-SILENCE_KEY = "silenced:{}"
 RATE_LIMIT_KEY = "rate_limit:{}"
 # The limits admins can change at run time (config.DEFAULTS holds the defaults).
 RATE_LIMITS = {
@@ -238,9 +237,4 @@ def rate_limits(config) -> dict[str, str]:
 
 def silence_of(user) -> tuple[datetime, str] | None:
     """(until, reason) while the member is silenced, else None."""
-    row = db.session.get(Setting, SILENCE_KEY.format(user.id))
-    if row is None:
-        return None
-    data = json.loads(row.value)
-    until = datetime.fromisoformat(data["until"])
-    return (until, data.get("reason", "")) if until > utcnow() else None
+    return (user.silenced_until, user.silenced_reason) if user.is_silenced() else None

@@ -36,7 +36,6 @@ from ..models import (AuditEntry, Base, BadgeAward, CsatRating, Flag, Forum, Not
                       NpsResponse, OutboxEmail, Poll, Post, PostRevision, PostState,
                       ReviewItem, Role, Setting, Thread, User, utcnow)
 from ..models.integrations import WebhookDelivery
-from ..queries.moderation import SILENCE_KEY
 from ..security import verify_password
 from . import forums, notifications, signals
 from .rows import add_to
@@ -201,7 +200,8 @@ def _forget_personal_data(user: User, mode: str) -> None:
         stmt = delete(mapped) if mapped is not None else table.delete()
         db.session.execute(stmt.where(column == user.id),
                            execution_options={"synchronize_session": False})
-    db.session.execute(delete(Setting).where(Setting.key == SILENCE_KEY.format(user.id)))
+    db.session.execute(update(User).where(User.id == user.id)
+                       .values(silenced_until=None, silenced_reason=""))
     if mode == "anonymise":
         db.session.execute(update(CsatRating).where(CsatRating.user_id == user.id)
                            .values(comment=""))

@@ -21,7 +21,7 @@ from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
 from ..models import (AuditEntry, Flag, Forum, ForumKind, IdeaStatus, Post, PostState, ReviewItem,
                       Role, Setting, Thread, ThreadFollow, User, WatchedWord, utcnow)
-from ..queries.moderation import RATE_LIMIT_KEY, RATE_LIMITS, SILENCE_KEY, silence_of
+from ..queries.moderation import RATE_LIMIT_KEY, RATE_LIMITS, silence_of
 from ..realtime import publisher, rooms
 from . import forums, ranking, sessions, signals, spam, support, trust
 from .follows import auto_follow
@@ -576,8 +576,7 @@ def silence_member(actor: User, user: User, until: datetime, reason: str) -> Use
     _require_over(actor, user, "silence_member", "silence")
     until, reason = _until(until), _reason(reason, required=True)
     current = silence_of(user)
-    value = json.dumps({"until": until.isoformat(), "reason": reason})
-    db.session.merge(Setting(key=SILENCE_KEY.format(user.id), value=value))
+    user.silenced_until, user.silenced_reason = until, reason
     audit(actor, "silence_member", "user", user.id, reason=reason,
           before={"silenced_until": current[0] if current else None},
           after={"silenced_until": until}, user=user.username)
@@ -594,7 +593,7 @@ def unsilence_member(actor: User, user: User, reason: str = "") -> User:
     current = silence_of(user)
     if current is None:
         raise Conflict("This member is not silenced.")
-    db.session.delete(db.session.get(Setting, SILENCE_KEY.format(user.id)))
+    user.silenced_until, user.silenced_reason = None, ""
     audit(actor, "unsilence_member", "user", user.id, reason=reason,
           before={"silenced_until": current[0]}, after={"silenced_until": None},
           user=user.username)

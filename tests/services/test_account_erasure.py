@@ -17,7 +17,7 @@ from sqlalchemy import Integer as SqlInteger
 from community import text
 from community.extensions import db
 from community.models import (ApiToken, Base, Flag, Forum, Notification, OutboxEmail, Poll,
-                              PollBallot, PollOption, Post, PostState, Setting, Thread,
+                              PollBallot, PollOption, Post, PostState, Thread,
                               ThreadVote, User, utcnow)
 from community.models.integrations import WebhookDelivery
 from community.queries.admin import account_export
@@ -156,8 +156,9 @@ def test_the_world_really_names_her_everywhere(world):
     tables = {needle: {place.split(".")[0] for place in places}
               for needle, places in found.items()}
     for table in ("user", "notification", "outbox_email", "webhook_delivery", "audit_entry",
-                  "flag", "badge_award", "setting"):
+                  "flag", "badge_award"):
         assert table in tables[DISPLAY_NAME] | tables[USERNAME], table
+    assert DISPLAY_NAME in db.session.get(User, world["zelda"]).silenced_reason
     for table in ("post", "post_revision", "thread", "poll", "poll_option", "flag",
                   "csat_rating", "nps_response", "webhook_delivery", "notification",
                   "outbox_email"):
@@ -204,7 +205,7 @@ def _others_kept(world):
     assert olaf.username == "olaf_b" and olaf.email == "olaf_b@example.com"
     assert db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == world["olaf"])) > 0
-    assert db.session.get(Setting, f"silenced:{world['zelda']}") is None
+    assert db.session.get(User, world["zelda"]).silenced_until is None
     assert mismatches(db.engine) == []
 
 
