@@ -34,7 +34,7 @@ INSIDE = (
     ("a SQLAlchemy call", ("sqlalchemy/",)),
     ("writing a post (Markdown, bleach)", ("render (community/text.py",)),
     ("emitting events (dispatcher thread)", ("_run (community/realtime/publisher.py",)),
-    ("the outbox sender thread", ("_send_forever (community/services/mail.py",)),
+    ("a job (email, webhooks…) on the queue's threads", ("huey/consumer.py",)),
     ("a Socket.IO / websocket thread", ("simple_websocket/", "engineio/async_drivers/")),
     ("a request (WSGI)", ("wsgi_app (flask/app.py",)),
 )
@@ -108,7 +108,7 @@ def _view(frames: list[str]) -> str:
                     return inner.rsplit(":", 1)[0] + ")"
             return "other view"
     joined = ";".join(frames)
-    for name, mark in (("outbox sender thread", "_send_forever ("),
+    for name, mark in (("job queue threads (huey)", "huey/consumer.py"),
                        ("event dispatcher thread", "Dispatcher._run ("),
                        ("websocket threads", "simple_websocket/"),
                        ("request, outside the view (parsing, session, login, hooks)",

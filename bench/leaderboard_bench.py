@@ -5,7 +5,7 @@
 
 For PostgreSQL a database of the bench's own is created next to the one in the URL and
 dropped at the end. The ledger and its period totals are bulk-written the way the
-services would have written them (services.advocacy.period_starts).
+services would have written them (recognition.period_starts).
 """
 
 import argparse
@@ -27,7 +27,7 @@ from community import create_app  # noqa: E402
 from community.cli import upgrade_database  # noqa: E402
 from community.extensions import db  # noqa: E402
 from community.models import PointEntry, PointTotal, Role, User, utcnow  # noqa: E402
-from community.services.advocacy import period_starts  # noqa: E402
+from community.recognition import period_starts  # noqa: E402
 
 ACTIONS = ["reply_posted", "upvote_received", "idea_vote_received", "solution_accepted",
            "thread_started", "daily_visit"]
@@ -120,8 +120,9 @@ def measure(url: str, instance: Path, runs: int) -> dict[str, tuple[float, float
 
 
 def scoring_cost(url: str, instance: Path, runs: int) -> tuple[float, float]:
-    """A vote's median ms with points and badges, and with the advocacy receivers removed."""
-    from community.services import accounts, advocacy, feedback, forums, signals
+    """A vote's median ms with points and badges, and with the advocacy reactions removed."""
+    from community import domain_events, events
+    from community.services import accounts, advocacy, feedback, forums
 
     app = create_app({"DATABASE_URL": url, "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024,
                       "POINTS_MIN_VOTER_AGE_HOURS": 0}, instance_path=str(instance))
@@ -143,13 +144,13 @@ def scoring_cost(url: str, instance: Path, runs: int) -> tuple[float, float]:
             return statistics.median(out)
 
         with_points = timed(voters[:runs])
-        receivers = signals._receivers["thread_voted"]
-        saved = list(receivers)
-        receivers[:] = [r for r in receivers if r.__module__ != advocacy.__name__]
+        kind = domain_events.ThreadVoted
+        domain_events.install(events.REACTIONS | {kind: tuple(
+            r for r in events.REACTIONS[kind] if r.__module__ != advocacy.__name__)})
         try:
             without = timed(voters[runs:])
         finally:
-            receivers[:] = saved
+            domain_events.install(events.REACTIONS)
         db.session.remove()
     db.engine.dispose()
     return with_points, without

@@ -73,6 +73,12 @@ def configure_extensions(app: Flask) -> None:
     from .realtime import revocation
 
     revocation.init_app(app)  # live sockets lose what their owners' rights no longer allow
+    from . import events
+
+    events.init_app(app)  # every domain event's reactions, in order
+    from .jobs import tasks
+
+    tasks.init_app(app)  # the job queue: email, webhooks, digests, month end (docs/jobs.md)
     from . import auth
     from .realtime.presence import make_presence
 

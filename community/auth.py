@@ -9,10 +9,9 @@ A session cookie counts only while its login session (services.sessions) is live
 logout, a password change, a suspension or "sign out everywhere" end it on the server.
 """
 
-from flask import current_app, g, request, session
+from flask import g, request, session
 from flask_login import LoginManager, login_user, logout_user
 
-from .extensions import db, limiter
 from .models import User
 from .permissions import Anonymous
 
@@ -71,31 +70,6 @@ def sign_out() -> None:
     sessions.end(session.pop(SESSION_KEY, None))
     session.pop("csrf_token", None)
     logout_user()
-
-
-def login_limits(view):
-    """The limits on guessing passwords, one budget for every way of trying one.
-
-    The login page and POST /api/v1/tokens share both counters: per address, and per
-    account tried (whatever the address, so a botnet cannot spread its guesses out).
-    Only failures count.
-    """
-    def failed(response) -> bool:
-        return response.status_code >= 400
-
-    def limit() -> str:
-        return current_app.config["LOGIN_RATE_LIMIT"]
-
-    view = limiter.shared_limit(limit, scope="login-account", key_func=_login_tried,
-                                methods=["POST"], deduct_when=failed)(view)
-    return limiter.shared_limit(limit, scope="login-address", methods=["POST"],
-                                deduct_when=failed)(view)
-
-
-def _login_tried() -> str:
-    data = request.get_json(silent=True) if request.is_json else request.form
-    login = data.get("login") if isinstance(data, dict) or hasattr(data, "get") else None
-    return "login:" + (login.strip().lower() if isinstance(login, str) else "")
 
 
 def token_request(request) -> bool:

@@ -153,7 +153,7 @@ def seed(demo: bool) -> None:
 def serve(host: str, port: int) -> None:
     """Serve the app with Socket.IO on HOST:PORT."""
     from .extensions import socketio
-    from .services.mail import start_sender
+    from .jobs.queue import start_consumer, stop_consumer
 
     # Flask refuses app.run() under its CLI unless told this is the intended server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
@@ -161,10 +161,47 @@ def serve(host: str, port: int) -> None:
     # Links in emails point at this server unless BASE_URL says otherwise (behind a proxy).
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     app.config["BASE_URL"] = app.config.get("BASE_URL") or f"http://{shown}:{port}"
-    start_sender(app)
+    # The job queue's consumer, on threads of this process, unless a `community worker` runs.
+    start_consumer(app)
     click.echo(f"Serving the community on http://{host}:{port}")
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
-                 log_output=False)
+    try:
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
+                     log_output=False)
+    finally:
+        stop_consumer(app)
+
+
+@click.command("worker")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Jobs run at the same time.")
+@click.option("--periodic/--no-periodic", default=True, show_default=True,
+              help="Also start the periodic jobs (keep it on in one worker at least).")
+@click.option("--list", "list_jobs", is_flag=True, help="List the jobs and their schedules.")
+@with_appcontext
+def worker(threads: int, periodic: bool, list_jobs: bool) -> None:
+    """Run the job queue (email, webhooks, digests, month end) in the foreground.
+
+    For larger deployments: run it beside the servers and set COMMUNITY_JOBS_CONSUMER=false
+    on them. SIGTERM lets running jobs finish; SIGINT stops at once. See docs/jobs.md.
+    """
+    import logging
+
+    from .jobs.queue import queue_of, run_worker
+
+    app = current_app._get_current_object()
+    queue = queue_of(app)
+    if list_jobs:
+        for job in queue.jobs.values():
+            click.echo(f"{job.name:<26} {job.when or 'when enqueued'}")
+        return
+    if queue.backend == "memory":
+        raise click.ClickException("JOBS_BACKEND=memory is for tests: nothing else can reach "
+                                   "this process's queue.")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    click.echo(f"Running the {queue.backend} job queue with {threads} threads"
+               f"{'' if periodic else ', without periodic jobs'}.")
+    run_worker(app, threads, periodic)
 
 
 @click.group("advocacy")
@@ -186,24 +223,27 @@ def advocacy_recompute(check: bool) -> None:
 
 
 @advocacy_group.command("month-end")
-@click.option("--month", help="YYYY-MM (default: last month).")
+@click.option("--month", help="YYYY-MM (default: last month); a month not over is refused.")
 @with_appcontext
 def advocacy_month_end(month: str | None) -> None:
-    """Award "Top 10 advocate" for a month (run it on the 1st)."""
-    from datetime import date, timedelta
+    """Award "Top 10 advocate" for a month (the month_end job does it on the 1st by itself)."""
+    from datetime import date
 
-    from .models import utcnow
-    from .services.advocacy import award_month_top10
+    from .errors import DomainError
+    from .services.advocacy import award_month_end, last_ended_month
 
+    first = None
     if month:
         try:
             first = date.fromisoformat(month + "-01")
         except ValueError:
             raise click.BadParameter("use YYYY-MM", param_hint="--month") from None
-    else:
-        first = (utcnow().date().replace(day=1) - timedelta(days=1)).replace(day=1)
-    awards = award_month_top10(first)
-    click.echo(f"Awarded {len(awards)} “Top 10 advocate” badges for {first:%B %Y}.")
+    try:
+        awards = award_month_end(first)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Awarded {len(awards)} “Top 10 advocate” badges for "
+               f"{first or last_ended_month():%B %Y}.")
 
 
 @click.group("webhooks")
@@ -214,7 +254,7 @@ def webhooks_group() -> None:
 @webhooks_group.command("deliver")
 @with_appcontext
 def webhooks_deliver() -> None:
-    """Send every webhook delivery that is due now (the worker thread does this by itself)."""
+    """Send every webhook delivery that is due now (the deliver_webhooks job does it by itself)."""
     from sqlalchemy import func, select
 
     from .extensions import db
@@ -242,7 +282,7 @@ def webhooks_prune(days: int) -> None:
 
 @click.group("outbox")
 def outbox_group() -> None:
-    """The email outbox (the server sends it by itself; these are for cron and checks)."""
+    """The email outbox (the send_email job sends it by itself; these are for checks)."""
 
 
 @outbox_group.command("send")
@@ -272,7 +312,7 @@ def outbox_status() -> None:
 @click.option("--weekly", "period", flag_value="weekly", help="For members who chose a weekly one.")
 @with_appcontext
 def digest(period: str | None) -> None:
-    """Queue the email digest (run --daily every day and --weekly every week, e.g. from cron)."""
+    """Queue the email digest now (the daily_digests and weekly_digests jobs do it anyway)."""
     from .services.mail import queue_digests
 
     if period is None:
@@ -281,8 +321,8 @@ def digest(period: str | None) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for cmd in (db_group, user_group, seed, serve, advocacy_group, webhooks_group, outbox_group,
-                digest, backup_command, restore_command):
+    for cmd in (db_group, user_group, seed, serve, worker, advocacy_group, webhooks_group,
+                outbox_group, digest, backup_command, restore_command):
         app.cli.add_command(cmd)
 
 

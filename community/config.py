@@ -35,9 +35,28 @@ DEFAULTS = {
     "MAIL_FROM": "Community <community@localhost>",
     # Links in emails start with this; `community serve` fills it in from --host/--port.
     "BASE_URL": None,
-    # The background sender `community serve` starts, and how often it looks for due emails.
-    "OUTBOX_SENDER": True,
-    "OUTBOX_POLL_SECONDS": 10,
+    # --- the job queue (docs/jobs.md) ---
+    # Where jobs wait: "sqlite" (instance/jobs.db), "redis" (REDIS_URL) or "memory" (tests:
+    # nothing runs unless the test runs it). Unset: redis when REDIS_URL is set, else sqlite.
+    "JOBS_BACKEND": None,
+    # `community serve` runs a consumer on threads of its own; turn it off where a
+    # `community worker` runs instead.
+    "JOBS_CONSUMER": True,
+    "JOBS_WORKERS": 2,
+    # The longest an idle consumer waits before looking at the queue again (SQLite; Redis
+    # wakes it at once).
+    "JOBS_POLL_SECONDS": 1,
+    # --- webhooks (docs/integrations.md) ---
+    # Let webhooks reach 127.0.0.1/::1 (local development and tests only).
+    "WEBHOOKS_ALLOW_LOOPBACK": False,
+    # Whether the deliver_webhooks job sends deliveries (off: they stay queued).
+    "WEBHOOKS_WORKER": True,
+    "WEBHOOKS_TIMEOUT_SECONDS": 10,
+    "WEBHOOKS_MAX_ATTEMPTS": 6,
+    # Waits between attempts: 1 min, 4 min, 16 min, 64 min, 4 h 16 min (capped at 6 h).
+    "WEBHOOKS_RETRY_SECONDS": 60,
+    # Finished deliveries older than this are forgotten every night (0: kept).
+    "WEBHOOKS_KEEP_DAYS": 30,
     # --- moderation and trust (docs/moderation.md explains each one) ---
     # The automatic rules: new members' first posts, links, duplicates, pace, low effort.
     "AUTO_MODERATION": True,

@@ -6,7 +6,7 @@ from typing import Any
 from flask_login import AnonymousUserMixin
 
 from .errors import Forbidden, NotAuthenticated
-from .models import PostState, Role
+from .models import PostState, Role, ThreadState
 
 
 class Anonymous(AnonymousUserMixin):
@@ -339,7 +339,7 @@ def _view_insights(user, target) -> bool:
     return user.has_role(Role.STAFF)
 
 
-# --- moderation and trust (issue 7: services/moderation.py) ------------------------------
+# --- moderation and trust (issue 7: services/moderation/) --------------------------------
 
 def _outranks(user, target) -> bool:
     """A moderator acting on someone of a lower role (never on themselves)."""
@@ -371,7 +371,7 @@ def _moderate_post(user, post) -> bool:
 @rule("flag_post")
 def _flag_post(user, post) -> bool:
     return (post.state == PostState.PUBLISHED and post.author_id != user.id
-            and post.thread.state == "published" and _view_forum(user, post.thread.forum))
+            and post.thread.state == ThreadState.PUBLISHED and _view_forum(user, post.thread.forum))
 
 
 @rule("suspend_member")

@@ -30,6 +30,8 @@ TEST_SETTINGS = {
     "AUTO_MODERATION": False,
     "POINTS_MIN_VOTER_AGE_HOURS": 0,
     "LEADERBOARD_BROADCAST_SECONDS": 0.05,
+    # Jobs wait in the app's own memory until a test runs them (tests/jobs/).
+    "JOBS_BACKEND": "memory",
 }
 
 

@@ -116,29 +116,6 @@ class AccountDeleteIn(Body):
     password: StrictStr
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def _forum(forum) -> dict:
-    return serializers.forum(forum) | {"premoderated": forum.premoderated}
-
-
-def _webhook(hook) -> dict:
-    return {"id": hook.id, "url": hook.url, "description": hook.description,
-            "events": hook.event_list, "active": hook.active,
-            "include_private": hook.include_private, "secret": hook.secret,
-            "created_at": hook.created_at.isoformat()}
-
-
-def _delivery(d) -> dict:
-    return {"id": d.id, "uuid": d.uuid, "event": d.event, "status": d.status,
-            "attempts": d.attempts, "response_code": d.response_code, "error": d.error,
-            "created_at": d.created_at.isoformat(), "last_attempt_at": _iso(d.last_attempt_at),
-            "next_attempt_at": _iso(d.next_attempt_at), "delivered_at": _iso(d.delivered_at),
-            "payload": d.payload}
-
-
 def _given(model: BaseModel) -> dict:
     return model.model_dump(exclude_unset=True)
 
@@ -152,7 +129,7 @@ def admin_update_forum(slug: str):
     permissions.require(current_user, "manage_forums")
     data = parse(ForumPatch)
     forum = forums.update_forum(current_user, q.get_forum(slug), **_given(data))
-    return jsonify(_forum(forum))
+    return jsonify(serializers.forum_settings(forum))
 
 
 @bp.put("/forums/order")
@@ -160,7 +137,8 @@ def admin_update_forum(slug: str):
             responses={200: AdminForumListOut})
 def admin_order_forums():
     data = parse(ForumOrderIn)
-    return jsonify(forums=[_forum(f) for f in forums.reorder_forums(current_user, data.slugs)])
+    return jsonify(forums=[serializers.forum_settings(f)
+                           for f in forums.reorder_forums(current_user, data.slugs)])
 
 
 # --- site settings -----------------------------------------------------------------------
@@ -191,7 +169,7 @@ def _hook(webhook_id: int):
 @documented("Registered webhooks", auth="admin", responses={200: WebhookListOut})
 def webhooks_list():
     permissions.require(current_user, "manage_webhooks")
-    return jsonify(webhooks=[_webhook(row.webhook) for row in q.webhook_rows()])
+    return jsonify(webhooks=[serializers.webhook(row.webhook) for row in q.webhook_rows()])
 
 
 @bp.post("/webhooks")
@@ -201,13 +179,13 @@ def webhooks_create():
     data = parse(WebhookIn)
     hook = webhooks.create_webhook(current_user, data.url, data.events, data.description,
                                    data.include_private, data.active)
-    return jsonify(_webhook(hook)), 201
+    return jsonify(serializers.webhook(hook)), 201
 
 
 @bp.get("/webhooks/<int:webhook_id>")
 @documented("A webhook", auth="admin", responses={200: WebhookOut})
 def webhooks_show(webhook_id: int):
-    return jsonify(_webhook(_hook(webhook_id)))
+    return jsonify(serializers.webhook(_hook(webhook_id)))
 
 
 @bp.patch("/webhooks/<int:webhook_id>")
@@ -215,7 +193,8 @@ def webhooks_show(webhook_id: int):
 def webhooks_update(webhook_id: int):
     hook = _hook(webhook_id)
     data = parse(WebhookPatch)
-    return jsonify(_webhook(webhooks.update_webhook(current_user, hook, **_given(data))))
+    hook = webhooks.update_webhook(current_user, hook, **_given(data))
+    return jsonify(serializers.webhook(hook))
 
 
 @bp.delete("/webhooks/<int:webhook_id>")
@@ -228,14 +207,15 @@ def webhooks_delete(webhook_id: int):
 @bp.post("/webhooks/<int:webhook_id>/secret")
 @documented("Give a webhook a new signing secret", auth="admin", responses={200: WebhookOut})
 def webhooks_rotate_secret(webhook_id: int):
-    return jsonify(_webhook(webhooks.rotate_webhook_secret(current_user, _hook(webhook_id))))
+    hook = webhooks.rotate_webhook_secret(current_user, _hook(webhook_id))
+    return jsonify(serializers.webhook(hook))
 
 
 @bp.post("/webhooks/<int:webhook_id>/test")
 @documented("Queue a ping delivery", auth="admin", responses={202: DeliveryOut})
 def webhooks_test(webhook_id: int):
     delivery = webhooks.send_test_webhook(current_user, _hook(webhook_id))
-    return jsonify(_delivery(delivery)), 202
+    return jsonify(serializers.delivery(delivery)), 202
 
 
 @bp.get("/webhooks/<int:webhook_id>/deliveries")
@@ -246,7 +226,7 @@ def webhooks_deliveries(webhook_id: int):
     hook = _hook(webhook_id)
     page = q.deliveries(hook, page_number(request.args.get("page")),
                         per_page_number(request.args.get("per_page"), 25))
-    return jsonify(deliveries=[_delivery(d) for d in page.items], page=page.page,
+    return jsonify(deliveries=[serializers.delivery(d) for d in page.items], page=page.page,
                    pages=page.pages, total=page.total)
 
 
@@ -255,7 +235,7 @@ def webhooks_deliveries(webhook_id: int):
 def webhooks_redeliver(webhook_id: int, delivery_id: int):
     hook = _hook(webhook_id)
     delivery = webhooks.redeliver(current_user, q.get_delivery(hook, delivery_id))
-    return jsonify(_delivery(delivery)), 202
+    return jsonify(serializers.delivery(delivery)), 202
 
 
 # --- a member's own data -----------------------------------------------------------------

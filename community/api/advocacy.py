@@ -4,11 +4,10 @@ from flask import jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, StrictBool, StrictInt, StrictStr
 
-from .. import permissions, serializers
+from .. import exports, permissions, serializers
 from ..queries import advocacy as qa
 from ..queries import forums as qf
 from ..services import accounts, advocacy
-from ..web.advocacy import leaderboard_csv_response
 from . import bp
 from .io import documented, parse
 from .schemas import Body
@@ -102,13 +101,13 @@ def leaderboard():
             responses={200: "CSV: rank, username, display_name, points, title, badges"})
 def leaderboard_csv():
     permissions.require(current_user, "export_leaderboard")
-    return leaderboard_csv_response(_board())
+    return exports.leaderboard_csv(_board())
 
 
 @bp.get("/badges")
 @documented("Every badge", responses={200: BadgeListOut})
 def list_badges():
-    return jsonify(badges=[advocacy.badge_json(b) for b, _ in qa.all_badges()])
+    return jsonify(badges=[serializers.badge(b) for b, _ in qa.all_badges()])
 
 
 @bp.post("/badges")
@@ -117,7 +116,7 @@ def create_badge():
     data = parse(BadgeIn)
     badge = advocacy.create_badge(current_user, data.slug, data.name, data.description, data.icon,
                                   data.tier, data.repeatable)
-    return jsonify(advocacy.badge_json(badge)), 201
+    return jsonify(serializers.badge(badge)), 201
 
 
 @bp.post("/badges/<slug>/awards")
@@ -128,7 +127,7 @@ def award_badge(slug: str):
     permissions.require(current_user, "grant_badges")
     badge, user = advocacy.get_badge(slug), accounts.get_user(data.username)
     award = advocacy.grant_badge(current_user, badge, user, data.reason)
-    return jsonify(username=user.username, badge=advocacy.badge_json(badge), reason=award.reason,
+    return jsonify(username=user.username, badge=serializers.badge(badge), reason=award.reason,
                    awarded_at=award.created_at.isoformat()), 201
 
 

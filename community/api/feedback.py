@@ -9,6 +9,7 @@ from pydantic import BaseModel, StrictInt, StrictStr
 from .. import serializers
 from ..queries import feedback as qf
 from ..queries import forums as q
+from ..ratelimits import rate_limited
 from ..services import feedback, follows
 from . import bp
 from .io import Id, documented, parse
@@ -62,6 +63,7 @@ class RoadmapOut(BaseModel):
 @bp.put("/threads/<int:thread_id>/vote")
 @documented("Vote for a thread (1) or take the vote back (0); idempotent", auth="member",
             body=VoteIn, responses={200: VoteOut})
+@rate_limited("vote")
 def vote_thread(thread_id: int):
     thread = q.get_thread(current_user, thread_id)
     value = parse(VoteIn).value
@@ -72,6 +74,7 @@ def vote_thread(thread_id: int):
 @bp.put("/posts/<int:post_id>/vote")
 @documented("Mark a post helpful (1) or take that back (0); idempotent", auth="member",
             body=VoteIn, responses={200: VoteOut})
+@rate_limited("vote")
 def vote_post(post_id: int):
     post = q.get_post(current_user, post_id)
     value = parse(VoteIn).value

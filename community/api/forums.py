@@ -5,9 +5,10 @@ from flask_login import current_user
 
 from .. import permissions, serializers
 from ..errors import ValidationError
-from ..models import PostState
+from ..models import PostState, ThreadState
 from ..queries import forums as q
 from ..queries.paging import page_number, per_page_number
+from ..ratelimits import rate_limited
 from ..services import forums
 from . import bp
 from .io import documented, parse
@@ -60,12 +61,13 @@ def list_threads(slug: str):
 @bp.post("/forums/<slug>/threads")
 @documented("Start a thread", auth="member", body=ThreadIn,
             responses={201: ThreadOut, 202: ThreadOut})
+@rate_limited("post")
 def start_thread(slug: str):
     forum = q.get_forum(current_user, slug)
     data = parse(ThreadIn)
     thread = forums.start_thread(current_user, forum, data.title, data.body, data.tags)
     # 202: held for review ("state": "pending"); only its author and moderators see it.
-    return jsonify(serializers.thread(thread)), 202 if thread.state == "pending" else 201
+    return jsonify(serializers.thread(thread)), 202 if thread.state == ThreadState.PENDING else 201
 
 
 @bp.get("/threads/<int:thread_id>")
@@ -94,6 +96,7 @@ def update_thread(thread_id: int):
 @bp.post("/threads/<int:thread_id>/posts")
 @documented("Reply to a thread", auth="member", body=PostIn,
             responses={201: PostOut, 202: PostOut})
+@rate_limited("post")
 def reply(thread_id: int):
     thread = q.get_thread(current_user, thread_id)
     post = forums.reply(current_user, thread, parse(PostIn).body)

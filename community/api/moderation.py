@@ -12,6 +12,7 @@ from ..errors import NotFound, ValidationError
 from ..queries import forums as q
 from ..queries import moderation as qm
 from ..queries.paging import page_number, per_page_number
+from ..ratelimits import rate_limited
 from ..services import accounts, moderation
 from . import bp
 from .io import Id, documented, parse
@@ -177,14 +178,7 @@ def _member(username: str):
 
 
 def _status(user) -> dict:
-    silenced = qm.silence_of(user)
-    suspended = user.is_suspended()
-    return {"username": user.username, "trust_level": user.trust_level,
-            "trust_locked": user.trust_locked,
-            "suspended_until": user.suspended_until.isoformat() if suspended else None,
-            "suspended_reason": user.suspended_reason if suspended else "",
-            "silenced_until": silenced[0].isoformat() if silenced else None,
-            "silenced_reason": silenced[1] if silenced else ""}
+    return serializers.member_status(user, qm.silence_of(user))
 
 
 def _aware(moment: datetime) -> datetime:
@@ -199,6 +193,7 @@ def _aware(moment: datetime) -> datetime:
 @bp.post("/posts/<int:post_id>/flags")
 @documented("Flag a post for the moderators (once per member)", auth="member", body=FlagIn,
             responses={201: FlagOut})
+@rate_limited("flag")
 def flag_post(post_id: int):
     post = q.get_post(current_user, post_id)
     data = parse(FlagIn)
@@ -239,8 +234,10 @@ def queue():
                           kind=request.args.get("kind") or None)
     history = qm.author_history({i.post.author_id for i in items.items})
     flags = qm.open_flags([i.post_id for i in items.items])
-    return jsonify(items=[moderation.item_payload(i, history[i.post.author_id],
-                                                  flags.get(i.post_id, [])) for i in items.items],
+    return jsonify(items=[serializers.review_item(i, history[i.post.author_id],
+                                                  flags.get(i.post_id, []),
+                                                  claimed=moderation.claim_active(i))
+                          for i in items.items],
                    page=items.page, pages=items.pages, total=items.total)
 
 
@@ -252,7 +249,11 @@ def act_on_item(item_id: int):
     item = qm.get_item(item_id)
     data = parse(ItemActionIn)
     moderation.act_on_item(current_user, item, data.action, reason=data.reason, body=data.body)
-    return jsonify(item=moderation.item_payload(item))
+    author_id = item.post.author_id
+    return jsonify(item=serializers.review_item(
+        item, qm.author_history([author_id])[author_id],
+        qm.open_flags([item.post_id]).get(item.post_id, []),
+        claimed=moderation.claim_active(item)))
 
 
 # --- member tools -------------------------------------------------------------------------
@@ -357,5 +358,5 @@ def audit_log():
     entries = qm.audit_log(qm.LogFilter.from_args(request.args),
                            page_number(request.args.get("page")),
                            per_page_number(request.args.get("per_page"), qm.LOG_PER_PAGE))
-    return jsonify(entries=[moderation.audit_payload(e) for e in entries.items],
+    return jsonify(entries=[serializers.audit_entry(e) for e in entries.items],
                    page=entries.page, pages=entries.pages, total=entries.total)

@@ -109,9 +109,8 @@ def mark_read():
     return jsonify(unread=unread)
 
 
-def _preferences_json(user) -> dict:
-    return {"kinds": notifications.preferences_of(user), "digest": user.digest,
-            "auto_follow": user.auto_follow}
+def _preferences(user) -> dict:
+    return serializers.notification_preferences(user, notifications.preferences_of(user))
 
 
 @bp.get("/notifications/preferences")
@@ -119,7 +118,7 @@ def _preferences_json(user) -> dict:
             "digest (off, daily, weekly), auto-following", auth="member",
             responses={200: PreferencesOut})
 def get_preferences():
-    return jsonify(_preferences_json(_member()))
+    return jsonify(_preferences(_member()))
 
 
 @bp.put("/notifications/preferences")
@@ -134,7 +133,7 @@ def put_preferences():
                  for kind, channels in data.kinds.items()}
     notifications.set_preferences(user, user, kinds=kinds, digest=data.digest,
                                   auto_follow=data.auto_follow)
-    return jsonify(_preferences_json(user))
+    return jsonify(_preferences(user))
 
 
 @bp.put("/forums/<slug>/follow")

@@ -7,9 +7,11 @@ from flask import jsonify
 from flask_login import current_user
 from pydantic import AwareDatetime, BaseModel, StrictBool, StrictStr
 
+from .. import serializers
 from ..errors import NotFound
 from ..queries import forums as q
 from ..queries import polls as pq
+from ..ratelimits import rate_limited
 from ..services import polls
 from . import bp
 from .io import Id, documented, parse
@@ -54,18 +56,8 @@ class PollOut(BaseModel):
     can_close: bool
 
 
-def _poll(poll) -> dict:
-    view = pq.poll_view(current_user, poll)
-    return {
-        "id": view.id, "thread_id": view.thread_id, "question": view.question,
-        "multiple": view.multiple, "results": view.results,
-        "closes_at": view.closes_at.isoformat() if view.closes_at else None,
-        "closed": view.is_closed, "voter_count": view.voter_count,
-        "results_visible": view.results_visible,
-        "options": [{"id": o.id, "label": o.label, "votes": o.votes, "percent": o.percent}
-                    for o in view.options],
-        "my_choices": sorted(view.chosen), "can_vote": view.can_vote, "can_close": view.can_close,
-    }
+def _shown(poll) -> dict:
+    return serializers.poll(pq.poll_view(current_user, poll))
 
 
 @bp.post("/threads/<int:thread_id>/poll")
@@ -77,7 +69,7 @@ def create_poll(thread_id: int):
     poll = polls.create_poll(current_user, thread, data.question, data.options,
                              multiple=data.multiple, closes_at=data.closes_at,
                              results=data.results)
-    return jsonify(_poll(poll)), 201
+    return jsonify(_shown(poll)), 201
 
 
 @bp.get("/threads/<int:thread_id>/poll")
@@ -87,24 +79,26 @@ def show_poll(thread_id: int):
     poll = pq.poll_for(q.get_thread(current_user, thread_id))
     if poll is None:
         raise NotFound("This thread has no poll.")
-    return jsonify(_poll(poll))
+    return jsonify(_shown(poll))
 
 
 @bp.put("/polls/<int:poll_id>/ballot")
 @documented("Vote, replacing the caller's earlier ballot (one option, or several on a "
             "multiple-choice poll)", auth="member", body=BallotIn, responses={200: PollOut})
+@rate_limited("vote")
 def cast_ballot(poll_id: int):
     poll = pq.get_poll(current_user, poll_id)
     data = parse(BallotIn)
-    return jsonify(_poll(polls.cast_ballot(current_user, poll, data.option_ids)))
+    return jsonify(_shown(polls.cast_ballot(current_user, poll, data.option_ids)))
 
 
 @bp.delete("/polls/<int:poll_id>/ballot")
 @documented("Withdraw the caller's ballot while the poll is open", auth="member",
             responses={200: PollOut})
+@rate_limited("vote")
 def withdraw_ballot(poll_id: int):
     poll = pq.get_poll(current_user, poll_id)
-    return jsonify(_poll(polls.withdraw_ballot(current_user, poll)))
+    return jsonify(_shown(polls.withdraw_ballot(current_user, poll)))
 
 
 @bp.post("/polls/<int:poll_id>/close")
@@ -112,4 +106,4 @@ def withdraw_ballot(poll_id: int):
             responses={200: PollOut})
 def close_poll(poll_id: int):
     poll = pq.get_poll(current_user, poll_id)
-    return jsonify(_poll(polls.close_poll(current_user, poll)))
+    return jsonify(_shown(polls.close_poll(current_user, poll)))

@@ -4,6 +4,7 @@ from flask import jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel
 
+from .. import serializers
 from ..queries import search as q
 from ..queries.paging import page_number
 from . import bp
@@ -34,11 +35,6 @@ class SimilarOut(BaseModel):
     threads: list[ThreadRefOut]
 
 
-def _thread_ref(thread) -> dict:
-    return {"id": thread.id, "title": thread.title, "forum": thread.forum.slug,
-            "url": f"/t/{thread.id}"}
-
-
 @bp.get("/search")
 @documented("Threads and posts matching every word of q, best first, one result per thread",
             responses={200: SearchOut},
@@ -49,7 +45,7 @@ def search():
     page = page_number(request.args.get("page"))
     per_page = page_number(request.args.get("per_page") or 20, "per_page")
     found = q.search(current_user, request.args.get("q", ""), page, per_page)
-    results = [{"thread": _thread_ref(hit.thread), "post_id": hit.post_id,
+    results = [{"thread": serializers.thread_ref(hit.thread), "post_id": hit.post_id,
                 "snippet_html": str(hit.snippet_html)} for hit in found.items]
     return jsonify(results=results, page=found.page, pages=found.pages, total=found.total)
 
@@ -59,4 +55,4 @@ def search():
             query={"title": "The title being typed"})
 def similar_threads():
     threads = q.similar_threads(current_user, request.args.get("title", ""))
-    return jsonify(threads=[_thread_ref(t) for t in threads])
+    return jsonify(threads=[serializers.thread_ref(t) for t in threads])

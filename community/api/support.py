@@ -7,7 +7,6 @@ from flask_login import current_user
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 from .. import permissions, serializers
-from ..models import CsatRating, NpsResponse
 from ..queries import forums as q
 from ..queries import support as support_q
 from ..services import support
@@ -49,17 +48,6 @@ class NpsStatusOut(BaseModel):
     next_at: datetime | None
 
 
-def _csat(rating: CsatRating) -> dict:
-    return {"score": rating.score, "comment": rating.comment,
-            "created_at": rating.created_at.isoformat(),
-            "updated_at": rating.updated_at.isoformat()}
-
-
-def _nps(response: NpsResponse) -> dict:
-    return {"score": response.score, "comment": response.comment,
-            "created_at": response.created_at.isoformat()}
-
-
 @bp.post("/threads/<int:thread_id>/solution")
 @documented("Accept a reply as the solution, or change it (asker or staff, support forums)",
             auth="member", body=SolutionIn, responses={200: ThreadOut})
@@ -84,7 +72,7 @@ def rate_thread(thread_id: int):
     thread = q.get_thread(current_user, thread_id)
     data = parse(CsatIn)
     rating, created = support.rate_thread(current_user, thread, data.score, data.comment)
-    return jsonify(_csat(rating)), 201 if created else 200
+    return jsonify(serializers.csat(rating)), 201 if created else 200
 
 
 @bp.post("/nps")
@@ -93,7 +81,8 @@ def rate_thread(thread_id: int):
 def answer_nps():
     permissions.require(current_user, "answer_nps")
     data = parse(NpsIn)
-    return jsonify(_nps(support.answer_nps(current_user, data.score, data.comment))), 201
+    answer = support.answer_nps(current_user, data.score, data.comment)
+    return jsonify(serializers.nps(answer)), 201
 
 
 @bp.get("/nps/status")

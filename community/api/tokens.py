@@ -3,8 +3,8 @@
 from flask import g, jsonify
 from flask_login import current_user
 
-from ..auth import login_limits
 from ..errors import NotAuthenticated
+from ..ratelimits import login_limits
 from ..services import accounts
 from . import bp
 from .io import documented, parse

@@ -5,18 +5,25 @@ from flask_login import current_user
 
 from .. import serializers
 from ..errors import NotAuthenticated
+from ..queries.advocacy import top_badges
+from ..ratelimits import rate_limited
 from ..services import accounts
 from . import bp
 from .io import documented, parse
 from .schemas import RegisterIn, RoleIn, UserOut
 
 
+def _user(user, viewer=current_user) -> dict:
+    return serializers.user(user, top_badges([user.id]).get(user.id, []), viewer=viewer)
+
+
 @bp.post("/users")
 @documented("Register a member account", body=RegisterIn, responses={201: UserOut})
+@rate_limited("register")
 def register():
     data = parse(RegisterIn)
     user = accounts.register_user(data.username, data.email, data.password)
-    return jsonify(serializers.user(user, viewer=user)), 201
+    return jsonify(_user(user, viewer=user)), 201
 
 
 @bp.get("/me")
@@ -24,13 +31,13 @@ def register():
 def me():
     if not current_user.is_authenticated:
         raise NotAuthenticated("Log in or send an API token.")
-    return jsonify(serializers.user(current_user, viewer=current_user))
+    return jsonify(_user(current_user))
 
 
 @bp.get("/users/<username>")
 @documented("A member's public profile", responses={200: UserOut})
 def show(username: str):
-    return jsonify(serializers.user(accounts.get_user(username), viewer=current_user))
+    return jsonify(_user(accounts.get_user(username)))
 
 
 @bp.put("/users/<username>/role")
@@ -38,4 +45,4 @@ def show(username: str):
 def set_role(username: str):
     data = parse(RoleIn)
     user = accounts.set_role(current_user, accounts.get_user(username), data.role)
-    return jsonify(serializers.user(user, viewer=current_user))
+    return jsonify(_user(user))

@@ -8,7 +8,8 @@ from .notify import ForumFollow, NotificationPreference, OutboxEmail
 from .feedback import (CsatRating, IdeaStatus, Notification, NpsResponse, Poll, PollBallot,
                        PollOption, PostVote, StatusChange, ThreadFollow, ThreadVote)
 from .integrations import Webhook, WebhookDelivery  # noqa: F401
-from .forum import Forum, ForumKind, Mention, Post, PostRevision, PostState, Tag, Thread, ThreadTag
+from .forum import (Forum, ForumKind, Mention, Post, PostRevision, PostState, Tag, Thread,
+                    ThreadState, ThreadTag)
 from .site import Setting
 from .user import ApiToken, LoginSession, Role, User
 
@@ -18,5 +19,5 @@ __all__ = [
     "CsatRating", "IdeaStatus", "Notification", "NpsResponse", "Poll", "PollBallot", "PollOption",
     "PostVote", "StatusChange", "ThreadFollow", "ThreadVote",
     "ApiToken", "Base", "Forum", "LoginSession", "ForumKind", "Mention", "Post", "PostRevision", "PostState",
-    "Role", "Setting", "Tag", "Thread", "ThreadTag", "User", "utcnow",
+    "Role", "Setting", "Tag", "Thread", "ThreadState", "ThreadTag", "User", "utcnow",
 ]

@@ -91,7 +91,7 @@ class BadgeAward(Timestamped, Base):
     occasion: Mapped[str] = mapped_column(String(40), default="")
     # Never a thread's title or a post's text: those may be private, and an award is shown
     # on public profiles. Awards for a thread store a neutral reason and the thread, whose
-    # title is added when shown to someone who may read it (services.advocacy.award_reason).
+    # title is added when shown to someone who may read it (recognition.award_reason).
     reason: Mapped[str] = mapped_column(Text, default="")
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id", ondelete="SET NULL"))
     awarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

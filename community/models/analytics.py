@@ -17,7 +17,7 @@ from .user import User
 class MemberActivity(Base):
     """A member was active on a UTC day: visited, posted or voted (one row per member and day).
 
-    Kept by receivers of domain signals (services/analytics.py), so daily, weekly and
+    Kept by reactions to domain events (services/analytics.py), so daily, weekly and
     monthly active members can be counted for any past day.
     """
 

@@ -23,6 +23,12 @@ class PostState(enum.StrEnum):
     DELETED = "deleted"
 
 
+class ThreadState(enum.StrEnum):
+    PUBLISHED = "published"
+    PENDING = "pending"  # its opening post waits for review
+    HIDDEN = "hidden"    # hidden, rejected, emptied or merged into another thread
+
+
 class Forum(Timestamped, Base):
     __tablename__ = "forum"
 
@@ -88,8 +94,9 @@ class Thread(Timestamped, Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id"))
     # Support forums: the accepted answer (at most one post per thread has is_solution).
     solved: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
-    # "published", or "pending" while its opening post waits for review, or "hidden".
-    state: Mapped[str] = mapped_column(String(16), default="published", server_default="published")
+    # A ThreadState: who may see it (community.visibility); changed by services.lifecycle.
+    state: Mapped[str] = mapped_column(String(16), default=ThreadState.PUBLISHED,
+                                       server_default="published")
 
     forum: Mapped[Forum] = relationship()
     author: Mapped[User] = relationship()
@@ -125,10 +132,6 @@ class Post(Timestamped, Base):
 
     thread: Mapped[Thread] = relationship()
     author: Mapped[User] = relationship()
-
-    @property
-    def is_visible_to_all(self) -> bool:
-        return self.state == PostState.PUBLISHED
 
 
 class PostRevision(Base):

@@ -12,7 +12,7 @@ from ..models import (ApiToken, BadgeAward, CsatRating, Flag, Forum, ForumFollow
                       NotificationPreference, NpsResponse, PointEntry, PollBallot, PollOption, Post,
                       PostRevision, PostVote, Role, Thread, ThreadFollow, ThreadVote, User, utcnow)
 from ..models.integrations import Webhook, WebhookDelivery
-from ..services.advocacy import award_reason
+from ..recognition import award_reason
 from .notifications import _as_readable
 from .paging import Page, paginate
 

@@ -12,10 +12,10 @@ from sqlalchemy.orm import joinedload
 
 from ..errors import NotFound, ValidationError
 from ..extensions import db
-from ..models import (Badge, BadgeAward, Forum, Post, PointEntry, PointTotal, PostState, Thread,
+from ..models import (Badge, BadgeAward, Forum, Post, PointTotal, PostState, Thread,
                       User, utcnow)
 from .. import visibility
-from ..services.advocacy import TIER_ORDER, award_reason, period_starts, rank_for
+from ..recognition import TIER_ORDER, award_reason, period_starts, rank_for
 
 PERIODS = ("week", "month", "all", "custom")
 MAX_RANGE = timedelta(days=366)
@@ -172,9 +172,3 @@ def ideas_posted(viewer, user: User, limit: int = 10) -> list[Thread]:
         select(Thread).join(Forum).where(Thread.author_id == user.id, Forum.kind == "ideas",
                                          visibility.readable_threads(viewer))
         .order_by(Thread.score.desc(), Thread.id.desc()).limit(limit)))
-
-
-def ledger_of(user: User, limit: int = 50) -> list[PointEntry]:
-    """The member's latest ledger lines, newest first."""
-    return list(db.session.scalars(select(PointEntry).where(PointEntry.user_id == user.id)
-                                   .order_by(PointEntry.id.desc()).limit(limit)))

@@ -29,7 +29,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..models import (Badge, BadgeAward, CsatRating, Forum, ForumKind, IdeaStatus, MemberActivity,
                       NpsResponse, PointEntry, Post, PostState, PostVote, StatusChange, Thread,
-                      ThreadVote, User, utcnow)
+                      ThreadState, ThreadVote, User, utcnow)
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
@@ -190,7 +190,7 @@ def _counted(what: str, by_forum: bool, sqlite: bool):
     if what == "members":
         return count.select_from(User), User.created_at
     if what == "threads":
-        stmt = count.select_from(Thread).where(Thread.state == PUBLISHED, *thread_in_forum())
+        stmt = count.select_from(Thread).where(Thread.state == ThreadState.PUBLISHED.value, *thread_in_forum())
         return stmt, Thread.created_at
     if what == "posts":
         stmt = count.select_from(Post).where(Post.state == PUBLISHED)
@@ -385,7 +385,7 @@ def support_health(rng: Range) -> SupportHealth:
         select(Thread.id, Thread.created_at, Thread.solved, _replies_by_others(),
                _replies_by_others(Post.official.is_(True)))
         .join(Forum, Forum.id == Thread.forum_id)
-        .where(Forum.kind == ForumKind.SUPPORT.value, Thread.state == PUBLISHED,
+        .where(Forum.kind == ForumKind.SUPPORT.value, Thread.state == ThreadState.PUBLISHED.value,
                *_in_range(rng, Thread.created_at), *_in_forum(rng, Thread.forum_id))
         .order_by(Thread.created_at, Thread.id)).all()
     asked, solved = [0] * rng.day_count, [0] * rng.day_count
@@ -605,7 +605,7 @@ class Ideas:
 
 def ideas(rng: Range) -> Ideas:
     """The most voted ideas of the range, ideas posted by status, and ideas shipped."""
-    is_idea = [Forum.kind == ForumKind.IDEAS.value, Thread.state == PUBLISHED,
+    is_idea = [Forum.kind == ForumKind.IDEAS.value, Thread.state == ThreadState.PUBLISHED.value,
                *_in_forum(rng, Thread.forum_id)]
     votes = func.count().label("votes")
     top_rows = db.session.execute(

@@ -6,15 +6,15 @@ forums and threads, authors and tags are loaded in one go per page.
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import permissions
+from .. import visibility
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import (Forum, IdeaStatus, Post, PostRevision, PostState, ReviewItem, Role, Tag,
-                      Thread, ThreadFollow, ThreadTag, User)
+                      Thread, ThreadFollow, ThreadState, ThreadTag, User)
 from .paging import Page, paginate
 
 SORTS = {
@@ -33,24 +33,19 @@ class ForumSummary:
     latest: Thread | None
 
 
-def _visible_forums(viewer) -> Select:
-    stmt = select(Forum.id)
-    if not viewer.has_role(Role.MODERATOR):
-        stmt = stmt.where(Forum.private.is_(False))
-    return stmt
-
-
 def visible_forums(viewer) -> list[Forum]:
     """Forums the viewer may see, by position."""
     return list(db.session.scalars(
-        select(Forum).where(Forum.id.in_(_visible_forums(viewer))).order_by(Forum.position, Forum.id)))
+        select(Forum).where(Forum.id.in_(visibility.readable_forums(viewer)))
+        .order_by(Forum.position, Forum.id)))
 
 
 def forum_index(viewer) -> list[ForumSummary]:
     """Forums the viewer may see, by position, each with its most recently active thread."""
     forums = visible_forums(viewer)
     # One statement; for each forum, one step down ix_thread_forum_activity.
-    newest = (select(Thread.id).where(Thread.forum_id == Forum.id, Thread.state == "published")
+    newest = (select(Thread.id).where(Thread.forum_id == Forum.id,
+                                      Thread.state == ThreadState.PUBLISHED)
               .order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(1)
               .correlate(Forum).scalar_subquery())
     latest = db.session.scalars(
@@ -64,33 +59,25 @@ def forum_index(viewer) -> list[ForumSummary]:
 
 def ideas_forums(viewer) -> list[Forum]:
     return list(db.session.scalars(select(Forum).where(
-        Forum.id.in_(_visible_forums(viewer)), Forum.kind == "ideas").order_by(Forum.position)))
+        Forum.id.in_(visibility.readable_forums(viewer)), Forum.kind == "ideas")
+        .order_by(Forum.position)))
 
 
 def get_forum(viewer, slug: str) -> Forum:
     """The forum, or NotFound when it does not exist or the viewer may not see it."""
     forum = db.session.scalar(select(Forum).where(Forum.slug == slug))
-    if forum is None or not permissions.can(viewer, "view_forum", forum):
+    if not visibility.may_read(viewer, forum):
         raise NotFound("No such forum.")
     return forum
 
 
-def _listed_threads(viewer) -> ColumnElement[bool]:
-    # Held threads are listed for their author and for moderators; hidden ones for no one.
-    if viewer.has_role(Role.MODERATOR):
-        return Thread.state.in_(("published", "pending"))
-    if viewer.is_authenticated:
-        return or_(Thread.state == "published",
-                   and_(Thread.state == "pending", Thread.author_id == viewer.id))
-    return Thread.state == "published"
-
-
 def _held_threads_shown(viewer, forum: Forum) -> int:
-    """How many held threads of the forum the viewer sees besides the published ones."""
+    """How many held threads of the forum the viewer sees besides the published ones
+    (visibility.listed_threads: moderators all, members their own)."""
     if not viewer.is_authenticated:
         return 0
     stmt = select(func.count()).select_from(Thread).where(Thread.forum_id == forum.id,
-                                                          Thread.state == "pending")
+                                                          Thread.state == ThreadState.PENDING)
     if viewer.has_role(Role.MODERATOR):
         # Found through the (short) open queue rather than a scan of the forum's threads.
         stmt = stmt.where(Thread.id.in_(
@@ -115,7 +102,8 @@ def forum_threads(viewer, forum: Forum, *, sort: str = "latest", tag: str | None
 
     Filters: a tag, an idea status, solved or unsolved (support questions).
     """
-    stmt = _thread_listing(sort).where(Thread.forum_id == forum.id, _listed_threads(viewer))
+    stmt = _thread_listing(sort).where(Thread.forum_id == forum.id,
+                                       visibility.listed_threads(viewer))
     # The forum counts its published threads; a member also sees their own held ones.
     total = forum.thread_count + _held_threads_shown(viewer, forum)
     if tag:
@@ -138,7 +126,8 @@ def tag_threads(viewer, tag: Tag, *, sort: str = "latest", page: int = 1,
                 per_page: int = THREADS_PER_PAGE) -> Page[Thread]:
     """A page of threads with this tag, in forums the viewer may see."""
     stmt = (_thread_listing(sort).options(joinedload(Thread.forum))
-            .where(Thread.forum_id.in_(_visible_forums(viewer)), _listed_threads(viewer),
+            .where(Thread.forum_id.in_(visibility.readable_forums(viewer)),
+                   visibility.listed_threads(viewer),
                    Thread.id.in_(select(ThreadTag.thread_id).where(ThreadTag.tag_id == tag.id))))
     return paginate(stmt, page, per_page)
 
@@ -157,37 +146,22 @@ def get_tag(slug: str) -> Tag:
 def get_thread(viewer, thread_id: int) -> Thread:
     """The thread, or NotFound when it does not exist or sits in a forum the viewer can't see."""
     thread = db.session.get(Thread, thread_id, options=[joinedload(Thread.forum)])
-    if thread is None or not permissions.can(viewer, "view_forum", thread.forum) \
-            or not _may_see_thread(viewer, thread):
+    if not visibility.may_open(viewer, thread):
         raise NotFound("No such thread.")
     return thread
-
-
-def _may_see_thread(viewer, thread: Thread) -> bool:
-    """Held threads: their author and moderators; hidden ones: moderators."""
-    if thread.state == "published" or viewer.has_role(Role.MODERATOR):
-        return True
-    return thread.state == "pending" and viewer.is_authenticated and viewer.id == thread.author_id
 
 
 def get_post(viewer, post_id: int) -> Post:
     """The post, or NotFound when the viewer may not see its thread (or it is someone's pending post)."""
     post = db.session.get(Post, post_id)
-    if post is None or not permissions.can(viewer, "view_forum", post.thread.forum) \
-            or not _may_see_thread(viewer, post.thread):
-        raise NotFound("No such post.")
-    if post.state == PostState.PENDING and not permissions.can(viewer, "view_post", post):
+    if not visibility.may_open_post(viewer, post):
         raise NotFound("No such post.")
     return post
 
 
 def _listed_posts(viewer, thread: Thread) -> Select:
-    # Pending posts are listed only for their author and moderators; removed and hidden
-    # ones stay listed, as placeholders, so the thread keeps its shape.
-    stmt = select(Post).where(Post.thread_id == thread.id)
-    if not viewer.has_role(Role.MODERATOR):
-        stmt = stmt.where(or_(Post.state != PostState.PENDING, Post.author_id == viewer.id))
-    return stmt
+    # Removed and hidden posts stay listed, as placeholders, so the thread keeps its shape.
+    return select(Post).where(Post.thread_id == thread.id, visibility.listed_posts(viewer))
 
 
 def thread_posts(viewer, thread: Thread, page: int = 1,
@@ -251,6 +225,6 @@ def user_activity(viewer, user: User, limit: int = 20) -> list[Post]:
     return list(db.session.scalars(
         select(Post).join(Thread).where(
             Post.author_id == user.id, Post.state == PostState.PUBLISHED,
-            Thread.state == "published", Thread.forum_id.in_(_visible_forums(viewer)))
+            visibility.published_threads(viewer))
         .options(joinedload(Post.thread).joinedload(Thread.forum))
         .order_by(Post.created_at.desc(), Post.id.desc()).limit(limit)))

@@ -8,10 +8,9 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import visibility
-
 from ..extensions import db
 from ..models import (Forum, ForumFollow, ForumKind, Notification, NotificationPreference, Post,
-                      PostState, Role, StatusChange, Thread, ThreadFollow, ThreadVote, User,
+                      PostState, StatusChange, Thread, ThreadFollow, ThreadVote, User,
                       utcnow)
 from .paging import Page, paginate
 
@@ -22,13 +21,6 @@ ACTIVE_WINDOW = timedelta(days=90)  # "forums they are active in": posted there 
 MOVED_WINDOW = timedelta(days=30)   # "ideas they voted for that moved": lately
 DIGEST_THREADS = 5
 DIGEST_STATUSES = 10
-
-
-def _visible_forums(viewer) -> Select:
-    stmt = select(Forum.id)
-    if not viewer.has_role(Role.MODERATOR):
-        stmt = stmt.where(Forum.private.is_(False))
-    return stmt
 
 
 # --- notifications ---------------------------------------------------------------------------
@@ -99,7 +91,7 @@ def forum_follows(user) -> list[ForumChoice]:
     """Every forum the member may see, by position, with how they follow it (or None)."""
     levels = dict(db.session.execute(select(ForumFollow.forum_id, ForumFollow.level)
                                      .where(ForumFollow.user_id == user.id)).all())
-    forums = db.session.scalars(select(Forum).where(Forum.id.in_(_visible_forums(user)))
+    forums = db.session.scalars(select(Forum).where(Forum.id.in_(visibility.readable_forums(user)))
                                 .order_by(Forum.position, Forum.id))
     return [ForumChoice(f, levels.get(f.id)) for f in forums]
 
@@ -161,9 +153,8 @@ def digest_for(user: User, since: datetime, until: datetime) -> Digest:
                 .group_by(Post.thread_id).subquery())
     rows = db.session.execute(
         select(Thread, activity.c.new_posts).join(activity, activity.c.thread_id == Thread.id)
-        .where(Thread.forum_id.in_(_visible_forums(user)), Thread.state == "published",
-               Thread.merged_into_id.is_(None), Thread.id.not_in(_muted_threads(user)),
-               Thread.forum_id.not_in(_muted_forums(user)))
+        .where(visibility.published_threads(user), Thread.merged_into_id.is_(None),
+               Thread.id.not_in(_muted_threads(user)), Thread.forum_id.not_in(_muted_forums(user)))
         .options(joinedload(Thread.forum))
         .order_by(activity.c.new_posts.desc(), Thread.score.desc(), Thread.id.desc())
         .limit(DIGEST_THREADS)).all()
@@ -200,7 +191,7 @@ def personal_home(user, now: datetime | None = None) -> Home:
     - ideas_moved: ideas they voted for whose status changed in the last 30 days, latest first.
     """
     now = now or utcnow()
-    visible = _visible_forums(user)
+    visible = visibility.published_threads(user)
     followed_threads = select(ThreadFollow.thread_id).where(
         ThreadFollow.user_id == user.id, ThreadFollow.level.in_(("watching", "tracking")))
     followed_forums = select(ForumFollow.forum_id).where(
@@ -208,8 +199,7 @@ def personal_home(user, now: datetime | None = None) -> Home:
     following = list(db.session.scalars(
         select(Thread).where(
             or_(Thread.id.in_(followed_threads), Thread.forum_id.in_(followed_forums)),
-            Thread.id.not_in(_muted_threads(user)), Thread.forum_id.in_(visible),
-            Thread.state == "published", Thread.merged_into_id.is_(None))
+            Thread.id.not_in(_muted_threads(user)), visible, Thread.merged_into_id.is_(None))
         .options(joinedload(Thread.forum), joinedload(Thread.author))
         .order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(HOME_SIZE)))
 
@@ -219,9 +209,9 @@ def personal_home(user, now: datetime | None = None) -> Home:
     could_help = list(db.session.scalars(
         select(Thread).join(Forum, Forum.id == Thread.forum_id).where(
             Forum.kind == ForumKind.SUPPORT, Thread.forum_id.in_(active_forums),
-            Thread.forum_id.in_(visible), Thread.author_id != user.id,
+            visible, Thread.author_id != user.id,
             Thread.reply_count == 0, Thread.solved.is_(False), Thread.locked.is_(False),
-            Thread.state == "published", Thread.id.not_in(_muted_threads(user)))
+            Thread.id.not_in(_muted_threads(user)))
         .options(joinedload(Thread.forum), joinedload(Thread.author))
         .order_by(Thread.created_at.desc(), Thread.id.desc()).limit(HOME_SIZE)))
 

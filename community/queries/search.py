@@ -16,7 +16,7 @@ from sqlalchemy import (ColumnElement, Float, Integer, Select, Text, case, cast,
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import contains_eager
 
-from .. import text, visibility
+from .. import text, urls, visibility
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Forum, Post, PostState, Thread
@@ -73,7 +73,7 @@ class SearchHit:
 
     @property
     def url(self) -> str:
-        return f"/p/{self.post_id}" if self.post_id else f"/t/{self.thread.id}"
+        return urls.post_url(self.post_id) if self.post_id else urls.thread_url(self.thread.id)
 
 
 @dataclass
@@ -115,7 +115,9 @@ def search(viewer, q: str, page: int = 1, per_page: int = 20) -> SearchPage:
     if match is None:
         return SearchPage([], page, per_page, 0, q)
 
-    hits, visible = _thread_hits(match), _visible(viewer)
+    # Threads whose title the viewer may read: the replies of a hidden thread stay
+    # published, but must not find it.
+    hits, visible = _thread_hits(match), visibility.readable_threads(viewer)
     total = db.session.scalar(
         select(func.count()).select_from(hits).join(Thread, Thread.id == hits.c.thread_id)
         .join(Forum, Forum.id == Thread.forum_id).where(visible))
@@ -146,7 +148,7 @@ def similar_threads(viewer, title: str, limit: int = 5) -> list[Thread]:
     if not words:
         return []
     stmt = (select(Thread).join(Thread.forum).options(contains_eager(Thread.forum))
-            .where(_visible(viewer)))
+            .where(visibility.readable_threads(viewer)))
     if _postgresql():
         query = func.websearch_to_tsquery(_ENGLISH, " or ".join(words))
         vector = func.to_tsvector(_ENGLISH, Thread.title)
@@ -209,13 +211,6 @@ class _Match:
 
 def _postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
-
-
-def _visible(viewer) -> ColumnElement[bool]:
-    """Threads whose title the viewer may read (community.visibility): private forums are
-    for moderators and up, held and hidden threads for moderators (and their author) —
-    the replies of a hidden thread stay published, but must not find it."""
-    return visibility.readable_threads(viewer)
 
 
 def _opening_post_published(thread_id) -> ColumnElement[bool]:

@@ -17,7 +17,7 @@ from ..auth import SESSION_KEY
 from ..extensions import db, socketio
 from ..models import ApiToken
 from ..queries.moderation import silence_of
-from . import rooms
+from . import publisher, rooms
 from .presence import REFRESH_EVERY
 from .queue import STATUS_EVENT, queue_healthy, status_payload
 
@@ -52,8 +52,8 @@ def _announce_presence(thread_id: int, change) -> None:
     except Exception as exc:  # presence is a nicety: a Redis hiccup must not break the socket
         current_app.logger.warning("presence update failed: %s", exc)
         return
-    socketio.emit("presence", {"thread_id": thread_id, "viewers": viewers},
-                  to=rooms.thread(thread_id))
+    publisher.publish_now("presence", {"thread_id": thread_id, "viewers": viewers},
+                          rooms.thread(thread_id))
 
 
 @socketio.on("connect")
@@ -240,8 +240,8 @@ def on_typing(data=None):
         if now - _last_typing.get(request.sid, 0.0) < TYPING_INTERVAL:
             return refused("rate_limited")
         _last_typing[request.sid] = now
-    socketio.emit("typing", {"thread_id": thread_id, "username": user.username},
-                  to=rooms.thread(thread_id), skip_sid=request.sid)
+    publisher.publish_now("typing", {"thread_id": thread_id, "username": user.username},
+                          rooms.thread(thread_id), skip_sid=request.sid)
     return ok()
 
 

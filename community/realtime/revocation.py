@@ -1,7 +1,7 @@
 """Live access ends when rights end: open sockets are checked again when rights shrink.
 
-Services send access_narrowed(user_id, thread_id, forum_id) (services.signals) when what
-someone may hear shrinks: an API token revoked, a role lowered, a suspension or a silence,
+Services record AccessNarrowed(user_id, thread_id, forum_id) (community.domain_events) when
+what someone may hear shrinks: an API token revoked, a role lowered, a suspension or a silence,
 a login session ended, an account closed (user_id); a thread moved (thread_id); a forum
 made private or renamed (forum_id). Once that transaction commits (publisher.after_commit,
 so never for a rollback, and before the commit's own events go out), every server process
@@ -24,7 +24,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Thread, User
 from ..permissions import Anonymous
-from ..services import sessions, signals
+from ..domain_events import AccessNarrowed
+from ..services import sessions
 from . import handlers, publisher, rooms
 from .queue import ResilientRedisManager
 
@@ -35,17 +36,17 @@ _IN_CHUNK = 500  # thread ids per query when finding a forum's rooms among ours
 
 
 def init_app(app: Flask) -> None:
-    """Recheck sockets after every access_narrowed, in this process and, through the
-    message queue when there is one, in the others."""
-    signals.receiver("access_narrowed")(_on_access_narrowed)
+    """Let the other processes' rechecks, arriving through the message queue when there is
+    one, run here (this process's own follow AccessNarrowed: see recheck_after_commit)."""
     manager = app.extensions["socketio"].server.manager
     if isinstance(manager, ResilientRedisManager):
         manager.on_recheck = partial(recheck, app)
 
 
-def _on_access_narrowed(user_id: int | None = None, thread_id: int | None = None,
-                        forum_id: int | None = None) -> None:
-    scope = {"user_id": user_id, "thread_id": thread_id, "forum_id": forum_id}
+def recheck_after_commit(event: AccessNarrowed) -> None:
+    """Once the transaction commits, recheck the sockets concerned, here and, through the
+    message queue when there is one, in the other processes (a reaction: community.events)."""
+    scope = {"user_id": event.user_id, "thread_id": event.thread_id, "forum_id": event.forum_id}
     publisher.after_commit(partial(_recheck_everywhere, current_app._get_current_object(), scope))
 
 

@@ -1,6 +1,5 @@
 """Every write the app makes: one function per use case, each its own unit of work.
 
-Importing the package registers the receivers of domain signals (see signals.py).
+What follows from a change (points, trust, notifications, audit, webhooks…) is listed in
+community.events, not registered by importing anything here.
 """
-
-from . import advocacy, analytics, moderation, notifications, webhooks  # noqa: F401

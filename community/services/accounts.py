@@ -6,11 +6,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
+from ..domain_events import AccessNarrowed, MemberJoined, MemberVisited, ProfileUpdated, record
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..extensions import db
 from ..models import ApiToken, Role, User, utcnow
 from ..security import hash_password, hash_token, new_token, verify_password
-from . import sessions, signals
+from . import sessions
 from .unit import use_case
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{2,29}$")
@@ -87,7 +88,7 @@ def register_user(username: str, email: str, password: str, role: Role = Role.ME
                 trust_level=0)
     db.session.add(user)
     db.session.flush()
-    signals.send("member_joined", user=user)
+    record(MemberJoined(user))
     return user
 
 
@@ -111,7 +112,7 @@ def update_profile(actor, user: User, display_name: str, bio: str) -> User:
     if errors:
         raise ValidationError("Please correct the highlighted fields.", errors)
     user.display_name, user.bio = display_name, bio
-    signals.send("profile_updated", user=user)
+    record(ProfileUpdated(user))
     return user
 
 
@@ -146,7 +147,7 @@ def set_role(actor, user: User, role: str) -> User:
     lowered = Role(role).rank < Role(user.role).rank
     user.role = role
     if lowered:
-        signals.send("access_narrowed", user_id=user.id, thread_id=None, forum_id=None)
+        record(AccessNarrowed(user_id=user.id))
     return user
 
 
@@ -189,7 +190,7 @@ def revoke_token(actor: User, token: ApiToken) -> None:
     permissions.require(actor, "edit_profile", token.user)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        signals.send("access_narrowed", user_id=token.user_id, thread_id=None, forum_id=None)
+        record(AccessNarrowed(user_id=token.user_id))
 
 
 def note_visit(user: User) -> None:
@@ -211,7 +212,7 @@ def _record_visit(user: User, today) -> None:
     user.days_visited += 1
     user.last_visit_on = today
     user.last_seen_at = utcnow()
-    signals.send("member_visited", user=user, day=today)
+    record(MemberVisited(user, today))
 
 
 def note_token_used(token: ApiToken) -> None:

@@ -9,20 +9,23 @@ Subject keys group the entries of one thing: "thread:7", "thread:7:vote:12",
 "thread:7:status:planned", "post:9", "post:9:vote:12", "post:9:solution", "visit:2026-11-24".
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
-from .. import permissions, visibility
+from .. import permissions, serializers
+from ..domain_events import (BadgeAwarded, IdeaStatusChanged, MemberVisited, PostPublished,
+                             PostRemoved, PostRestored, PostVoted, ProfileUpdated, RankReached,
+                             SolutionChanged, ThreadStarted, ThreadVoted, record)
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..models import (Badge, BadgeAward, ForumKind, Post, PointEntry, PointTotal, PostState,
                       PostVote, ScoringRule, Thread, ThreadVote, User, utcnow)
-from ..realtime import publisher, rooms
-from . import signals
+from ..realtime import leaderboard, publisher, rooms
+from ..recognition import (BADGE_TIERS, RANKS, THREAD_REASONS, TIER_ORDER,  # noqa: F401
+                           award_reason, period_starts, rank_for)
 from .rows import add_to, insert_if_absent
 from .unit import use_case
 
@@ -39,8 +42,6 @@ DEFAULT_POINTS = {
     "daily_visit": 1,
 }
 
-RANKS = [(0, "Newcomer"), (50, "Contributor"), (250, "Expert"), (1000, "Champion")]
-
 # slug: (name, description, icon, tier, repeatable)
 BUILTIN_BADGES = {
     "first-post": ("First post", "Wrote a first post.", "✎", "bronze", False),
@@ -56,15 +57,6 @@ BUILTIN_BADGES = {
     "streak-30": ("Devoted", "Visited 30 days in a row.", "🔥", "silver", False),
     "top10-month": ("Top 10 advocate", "Among the month's ten best advocates.", "🏆", "gold", True),
 }
-# Rule awards about a thread: the reason stored (neutral: an award is shown on public pages,
-# and the thread may be private, held or hidden, or become so later) and the reason shown
-# to whoever may read the thread, with its title (see award_reason).
-THREAD_REASONS = {
-    "first-solution": ("Gave a first accepted solution.", "Solved “{title}”."),
-    "idea-shipped": ("Suggested an idea the brand shipped.", "“{title}” shipped."),
-}
-TIER_ORDER = {"gold": 0, "silver": 1, "bronze": 2}
-BADGE_TIERS = tuple(TIER_ORDER)
 
 
 # --- the scoring table ---------------------------------------------------------------
@@ -92,17 +84,7 @@ def set_scoring(actor, changes: dict[str, int]) -> dict[str, int]:
     return scoring_table()
 
 
-def rank_for(points: int) -> str:
-    return [name for floor, name in RANKS if points >= floor][-1]
-
-
 # --- the ledger ----------------------------------------------------------------------
-
-def period_starts(day: date) -> dict[str, date]:
-    """The first day of each period containing `day` (weeks start on Monday)."""
-    return {"day": day, "week": day - timedelta(days=day.weekday()),
-            "month": day.replace(day=1), "all": date(2000, 1, 1)}
-
 
 def _add_to_totals(user_id: int, forum_id: int | None, points: int, day: date) -> None:
     rows = [{"user_id": user_id, "period": period, "period_start": start, "forum_id": forum,
@@ -133,8 +115,8 @@ def _write(user_id: int, action: str, points: int, subject_key: str, *, forum_id
     add_to(user, points=points)
     before = user.points - points
     if rank_for(user.points) != rank_for(before) and user.points > before:
-        signals.send("rank_reached", user=user, rank=rank_for(user.points))
-    db.session.info["leaderboard_changed"] = True
+        record(RankReached(user, rank_for(user.points)))
+    leaderboard.announce_change()
 
 
 def _net(user_id: int, subject_key: str, action: str | None = None) -> int:
@@ -186,16 +168,18 @@ def _counts(voter: User) -> bool:
     return not voter.is_suspended() and age >= minimum
 
 
-# --- receivers: what earns points --------------------------------------------------------
+# --- reactions (community.events): what earns points -------------------------------------
 
-@signals.receiver("thread_started")
-def _on_thread_started(thread: Thread, post: Post) -> None:
+def score_thread_started(event: ThreadStarted) -> None:
+    """A new thread earns its author points, and a first post the first-post badge."""
+    thread, post = event.thread, event.post
     _earn(thread.author_id, "thread_started", f"thread:{thread.id}", thread=thread, post=post)
     _award_builtin("first-post", thread.author, "Started a first thread.")
 
 
-@signals.receiver("post_published")
-def _on_post_published(post: Post) -> None:
+def score_post_published(event: PostPublished) -> None:
+    """A published post earns its author points (a first response in support, more)."""
+    post = event.post
     _award_post(post)
     _award_builtin("first-post", post.author, "Wrote a first post.")
 
@@ -214,8 +198,9 @@ def _award_post(post: Post) -> None:
             _earn(post.author_id, "first_response", f"post:{post.id}:first", thread=thread, post=post)
 
 
-@signals.receiver("post_removed")
-def _on_post_removed(post: Post, actor) -> None:
+def unscore_removed_post(event: PostRemoved) -> None:
+    """A removed post's points, and those of its votes and solution, are taken back."""
+    post = event.post
     thread = post.thread
     _undo_subject_tree(f"post:{post.id}", thread=thread, post=post)
     # The thread points this post earned by opening a thread, looked up by post rather
@@ -226,8 +211,9 @@ def _on_post_removed(post: Post, actor) -> None:
         _undo(post.author_id, key, thread=thread, post=post)
 
 
-@signals.receiver("post_restored")
-def _on_post_restored(post: Post, actor) -> None:
+def rescore_restored_post(event: PostRestored) -> None:
+    """A restored post earns again what it earned before (no more)."""
+    post = event.post
     _award_post(post)
     voters = db.session.scalars(select(PostVote.user_id).where(PostVote.post_id == post.id))
     for voter_id in voters:
@@ -240,8 +226,9 @@ def _on_post_restored(post: Post, actor) -> None:
               thread=post.thread, post=post)
 
 
-@signals.receiver("thread_voted")
-def _on_thread_voted(thread: Thread, voter: User, change: int) -> None:
+def score_thread_vote(event: ThreadVoted) -> None:
+    """A vote for a thread scores for its author (and badges); taking it back unscores."""
+    thread, voter, change = event.thread, event.voter, event.change
     key = f"thread:{thread.id}:vote:{voter.id}"
     if change > 0:
         _award_builtin("first-vote", voter, "Cast a first vote.")
@@ -253,8 +240,9 @@ def _on_thread_voted(thread: Thread, voter: User, change: int) -> None:
         _undo(thread.author_id, key, thread=thread)
 
 
-@signals.receiver("post_voted")
-def _on_post_voted(post: Post, voter: User, change: int) -> None:
+def score_post_vote(event: PostVoted) -> None:
+    """A vote for a post scores for its author (and badges); taking it back unscores."""
+    post, voter, change = event.post, event.voter, event.change
     key = f"post:{post.id}:vote:{voter.id}"
     if change > 0:
         _award_builtin("first-vote", voter, "Cast a first vote.")
@@ -265,8 +253,9 @@ def _on_post_voted(post: Post, voter: User, change: int) -> None:
         _undo(post.author_id, key, thread=post.thread, post=post)
 
 
-@signals.receiver("solution_changed")
-def _on_solution_changed(thread: Thread, post: Post, accepted: bool, actor) -> None:
+def score_solution(event: SolutionChanged) -> None:
+    """An accepted solution scores for its author (and solution badges); unaccepting unscores."""
+    thread, post, accepted = event.thread, event.post, event.accepted
     key = f"post:{post.id}:solution"
     if not accepted:
         _undo(post.author_id, key, thread=thread, post=post)
@@ -284,8 +273,9 @@ def _on_solution_changed(thread: Thread, post: Post, accepted: bool, actor) -> N
         _award_builtin("solutions-50", post.author, "50 accepted solutions.")
 
 
-@signals.receiver("idea_status_changed")
-def _on_idea_status_changed(thread: Thread, actor, old: str, new: str, note_post) -> None:
+def score_idea_status(event: IdeaStatusChanged) -> None:
+    """A planned or shipped idea scores for its author (shipped: a badge too)."""
+    thread, new = event.thread, event.new
     if new in ("planned", "shipped"):
         _earn(thread.author_id, f"idea_{new}", f"thread:{thread.id}:status:{new}", thread=thread)
     if new == "shipped":
@@ -293,8 +283,9 @@ def _on_idea_status_changed(thread: Thread, actor, old: str, new: str, note_post
                        occasion=f"thread:{thread.id}", thread=thread)
 
 
-@signals.receiver("member_visited")
-def _on_member_visited(user: User, day: date) -> None:
+def score_visit(event: MemberVisited) -> None:
+    """A daily visit scores once a day; visit streaks earn badges."""
+    user, day = event.user, event.day
     _earn(user.id, "daily_visit", f"visit:{day.isoformat()}")
     if user.visit_streak >= 7:
         _award_builtin("streak-7", user, "Visited 7 days in a row.")
@@ -302,8 +293,9 @@ def _on_member_visited(user: User, day: date) -> None:
         _award_builtin("streak-30", user, "Visited 30 days in a row.")
 
 
-@signals.receiver("profile_updated")
-def _on_profile_updated(user: User) -> None:
+def award_complete_profile(event: ProfileUpdated) -> None:
+    """A profile with a display name and a bio earns the welcome badge."""
+    user = event.user
     if user.display_name and user.bio:
         _award_builtin("welcome", user, "Completed their profile.")
 
@@ -357,32 +349,11 @@ def _award(badge: Badge, user: User, reason: str, *, occasion: str = "",
         BadgeAward.badge_id == badge.id, BadgeAward.user_id == user.id,
         BadgeAward.occasion == occasion))
     # The leaderboard room is public: the reason as everyone may see it.
-    payload = {"username": user.username, "badge": badge_json(badge),
+    payload = {"username": user.username, "badge": serializers.badge(badge),
                "reason": award_reason(award)}
     publisher.publish("badge.awarded", payload, rooms.user(user.id), rooms.LEADERBOARD)
-    signals.send("badge_awarded", award=award)
+    record(BadgeAwarded(award))
     return award
-
-
-def award_reason(award: BadgeAward, viewer=None, *, private_forums: bool = False) -> str:
-    """Why the member got the award, as `viewer` may read it (without one: as everyone may).
-
-    An award about a thread names it (its title, as it is now) only for whoever may read
-    the thread; everyone else reads the neutral reason stored. `private_forums`: for
-    webhooks that asked for private content.
-    """
-    titled = THREAD_REASONS.get(award.badge.slug, ("", ""))[1]
-    thread = award.thread
-    if thread is None or not titled or award.awarded_by_id is not None:
-        return award.reason
-    readable = visibility.may_read(viewer, thread) if viewer is not None \
-        else visibility.is_public(thread, private_forums=private_forums)
-    return titled.format(title=thread.title) if readable else award.reason
-
-
-def badge_json(badge: Badge) -> dict:
-    return {"slug": badge.slug, "name": badge.name, "description": badge.description,
-            "icon": badge.icon, "tier": badge.tier, "repeatable": badge.repeatable}
 
 
 @use_case
@@ -453,7 +424,8 @@ def get_badge(slug: str) -> Badge:
 
 @use_case
 def award_month_top10(month: date) -> list[BadgeAward]:
-    """The CLI at month end: the month's ten best advocates get "Top 10 advocate" (once)."""
+    """The month's ten best advocates get "Top 10 advocate" (once); award_month_end checks
+    that the month is over."""
     start = month.replace(day=1)
     top = db.session.scalars(
         select(PointTotal.user_id).where(PointTotal.period == "month",
@@ -467,6 +439,22 @@ def award_month_top10(month: date) -> list[BadgeAward]:
         if award is not None:
             awards.append(award)
     return awards
+
+
+def last_ended_month(now: datetime | None = None) -> date:
+    """The first day of the last month that has ended (UTC)."""
+    return ((now or utcnow()).date().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+@use_case
+def award_month_end(month: date | None = None, now: datetime | None = None) -> list[BadgeAward]:
+    """System (the month-end job, `community advocacy month-end`): award "Top 10 advocate"
+    for `month` (default: the last month that has ended); a month not over is refused."""
+    month = (month or last_ended_month(now)).replace(day=1)
+    if month > last_ended_month(now):
+        message = f"{month:%B %Y} has not ended yet: its top 10 is not final."
+        raise ValidationError(message, {"month": message})
+    return award_month_top10(month)
 
 
 @use_case
@@ -495,19 +483,3 @@ def recompute_totals() -> dict[str, int]:
     for user in db.session.scalars(select(User)):
         user.points = users.get(user.id, 0)
     return {"totals": len(rebuilt), "differences": differences}
-
-
-# --- live leaderboard --------------------------------------------------------------------
-
-@event.listens_for(Session, "after_commit")
-def _leaderboard_after_commit(session: Session) -> None:
-    if session.info.pop("leaderboard_changed", False):
-        from ..realtime.leaderboard import schedule_broadcast
-
-        schedule_broadcast()
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _leaderboard_after_rollback(session: Session, previous) -> None:
-    if previous.parent is None:
-        session.info.pop("leaderboard_changed", None)

@@ -30,15 +30,16 @@ from markupsafe import escape
 from sqlalchemy import delete, func, or_, select, update
 
 from .. import permissions, text
+from ..domain_events import AccessNarrowed, record
 from ..errors import Conflict, ValidationError
 from ..extensions import db
-from ..models import (AuditEntry, Base, BadgeAward, CsatRating, Flag, Forum, Notification,
+from ..models import (AuditEntry, Base, BadgeAward, CsatRating, Flag, Notification,
                       NpsResponse, OutboxEmail, Poll, Post, PostRevision, PostState,
                       ReviewItem, Role, Setting, Thread, User, utcnow)
 from ..models.integrations import WebhookDelivery
 from ..security import verify_password
-from . import forums, notifications, signals
-from .rows import add_to
+from . import forums, lifecycle, notifications
+from .writing import render
 from .unit import use_case
 
 MODES = ("anonymise", "remove")
@@ -123,7 +124,7 @@ def delete_account(actor, user: User, mode: str, password: str) -> User:
                               action="delete_account", target_type="user", target_id=user.id,
                               details=json.dumps({"mode": mode})))
     # Their open sockets (signed in by cookie or token) are dropped.
-    signals.send("access_narrowed", user_id=user.id, thread_id=None, forum_id=None)
+    record(AccessNarrowed(user_id=user.id))
     return user
 
 
@@ -150,7 +151,7 @@ def _remove_content(user: User) -> _Removed:
         removed.thread_ids.add(thread.id)
         removed.titles.add(thread.title)
         thread.title = REMOVED_TITLE
-        _hide_if_empty(thread)
+        lifecycle.hide_if_empty(thread)
     for poll in db.session.scalars(select(Poll).where(Poll.thread_id.in_(removed.thread_ids))):
         poll.question = REMOVED_POLL
         poll.closes_at = poll.closes_at if poll.closes_at and poll.closes_at < utcnow() \
@@ -172,19 +173,6 @@ def _remove_content(user: User) -> _Removed:
     db.session.execute(delete(CsatRating).where(CsatRating.user_id == user.id))
     db.session.execute(delete(NpsResponse).where(NpsResponse.user_id == user.id))
     return removed
-
-
-def _hide_if_empty(thread: Thread) -> None:
-    """A thread left with no visible post goes out of sight (Discourse deletes a topic
-    whose author withdrew it before anyone replied); one with replies by others stays,
-    under the placeholder title, with its opening post shown as removed."""
-    if thread.state != "published":
-        return
-    visible = db.session.scalar(select(func.count()).where(
-        Post.thread_id == thread.id, Post.state == PostState.PUBLISHED))
-    if not visible:
-        thread.state = "hidden"
-        add_to(db.session.get(Forum, thread.forum_id), thread_count=-1)
 
 
 # --- both modes: the member's own rows and profile -----------------------------------------
@@ -331,7 +319,7 @@ def _redact_json(model, name: str, value, target: tuple, removed: _Removed | Non
                 if dropped != body:
                     node["body"] = dropped
                     if "html" in node:
-                        node["html"] = forums.render(dropped).html
+                        node["html"] = render(dropped).html
             if node.get("id") in removed.thread_ids and "title" in node:
                 node["title"] = REMOVED_TITLE
             actor = node.get("actor")
@@ -377,7 +365,7 @@ def _repoint_references(old: str, new: str, removed: _Removed | None) -> None:
     for post in db.session.scalars(select(Post).where(or_(*like))):
         body = rewrite(post.body)
         if body != post.body:
-            post.body, post.html = body, forums.render(body).html
+            post.body, post.html = body, render(body).html
             post.revision += 1  # an editor open on the old text must not save over this
     like = [func.lower(PostRevision.body).contains(f"@{old.lower()}", autoescape=True),
             func.lower(PostRevision.body).contains(f"[quote={old.lower()} ", autoescape=True)]
@@ -414,7 +402,7 @@ def _anonymise_own_content(user: User, sweep: _Sweep) -> None:
     for post in db.session.scalars(select(Post).where(Post.author_id == user.id)):
         body = sweep(post.body)
         if body != post.body:
-            post.body, post.html = body, forums.render(body).html
+            post.body, post.html = body, render(body).html
             post.revision += 1
     revisions = select(PostRevision).join(Post, Post.id == PostRevision.post_id).where(
         Post.author_id == user.id)

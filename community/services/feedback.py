@@ -3,11 +3,13 @@
 from sqlalchemy import func, select, update
 
 from .. import permissions, serializers
+from ..domain_events import IdeaStatusChanged, PostVoted, ThreadVoted, record
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
-from ..models import IdeaStatus, Post, PostVote, StatusChange, Thread, ThreadFollow, ThreadVote
+from ..models import (IdeaStatus, Post, PostVote, StatusChange, Thread, ThreadFollow, ThreadState,
+                      ThreadVote)
 from ..realtime import publisher, rooms
-from . import forums, ranking, signals
+from . import forums, ranking
 from .rows import delete_if_present, insert_if_absent
 from .unit import use_case
 
@@ -49,7 +51,7 @@ def vote_thread(actor, thread: Thread, value: int) -> int:
     db.session.refresh(thread, ["score"])
     if change:
         ranking.refresh(thread)
-        signals.send("thread_voted", thread=thread, voter=actor, change=change)
+        record(ThreadVoted(thread, actor, change))
         publisher.publish("vote.changed", {"target": "thread", "id": thread.id, "score": thread.score},
                           rooms.thread(thread.id), rooms.forum(thread.forum.slug))
     return thread.score
@@ -66,7 +68,7 @@ def vote_post(actor, post: Post, value: int) -> int:
         db.session.execute(update(Post).where(Post.id == post.id).values(score=Post.score + change))
     db.session.refresh(post, ["score"])
     if change:
-        signals.send("post_voted", post=post, voter=actor, change=change)
+        record(PostVoted(post, actor, change))
         publisher.publish("vote.changed", {"target": "post", "id": post.id, "score": post.score},
                           rooms.thread(post.thread_id))
     return post.score
@@ -79,6 +81,9 @@ def set_idea_status(actor, thread: Thread, status: str, note: str = "") -> Statu
     if status not in set(IdeaStatus) or status == IdeaStatus.DUPLICATE:
         choices = ", ".join(s for s in IdeaStatus if s != IdeaStatus.DUPLICATE)
         raise ValidationError("Unknown status.", {"status": f"One of {choices} (merge for duplicates)."})
+    if thread.merged_into_id is not None:
+        # Its votes and followers moved to the idea it duplicates: news goes there.
+        raise Conflict("This idea was merged into another one: set the status there.")
     if status == thread.status:
         raise ValidationError("Nothing to change.", {"status": f"The idea is already {status}."})
     if len(note) > NOTE_MAX:
@@ -96,9 +101,8 @@ def _change_status(actor, thread: Thread, status: str, body: str) -> StatusChang
     thread.status = status
     db.session.add(change)
     # Voters and followers hear of it through the receiver in services/notifications.py.
-    signals.send("idea_status_changed", thread=thread, actor=actor, old=old, new=status,
-                 note_post=post)
-    if thread.state == "published":  # a held or hidden idea is no news for public rooms
+    record(IdeaStatusChanged(thread, actor, old, status, post))
+    if thread.state == ThreadState.PUBLISHED:  # a held or hidden idea is no news for public rooms
         publisher.publish("thread.updated", {"thread": serializers.thread(thread)},
                           rooms.thread(thread.id), rooms.forum(thread.forum.slug))
     return change

@@ -1,4 +1,10 @@
-"""Forums, threads and posts: starting, replying, editing, removing, curating."""
+"""Forums, threads and posts: starting, replying, editing, removing, curating.
+
+A new post passes services.screening first; what then happens to it and to its thread
+(published or held, removed, moved) and to the counters is services.lifecycle's. What
+follows for moderation (the review queue, the audit log) comes from the events recorded
+here (community.events).
+"""
 
 import re
 from collections.abc import Iterable
@@ -6,17 +12,18 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 
 from .. import permissions, serializers, text, visibility
+from ..domain_events import (AccessNarrowed, MembersMentioned, PostDeleted, PostEdited, PostHeld,
+                             ThreadCurated, record)
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
-from ..models import (Forum, ForumKind, IdeaStatus, Mention, Post, PostRevision, PostState, Role, Tag, Thread,
-                      User, utcnow)
+from ..models import (Forum, ForumKind, IdeaStatus, Mention, Post, PostRevision, PostState, Role,
+                      Tag, Thread, ThreadState, User, utcnow)
 from ..realtime import publisher, rooms
-from . import moderation, ranking, signals, support
+from . import lifecycle, screening
 from .follows import auto_follow
-from .rows import add_to
 from .unit import use_case
+from .writing import check_body, clean_title, render
 
-TITLE_MIN, TITLE_MAX = 3, 200
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$")
 
 
@@ -83,40 +90,6 @@ def _tags(slugs: Iterable[str]) -> list[Tag]:
 
 # --- writing ---------------------------------------------------------------------------
 
-def _clean_title(title: str) -> str:
-    title = " ".join(title.split())
-    if not TITLE_MIN <= len(title) <= TITLE_MAX:
-        raise ValidationError("Please correct the title.",
-                              {"title": f"{TITLE_MIN}–{TITLE_MAX} characters."})
-    return title
-
-
-def check_body(body: str) -> str:
-    """The body if it is acceptable as a post; ValidationError otherwise."""
-    if not body.strip():
-        raise ValidationError("Please write something.", {"body": "Write a message."})
-    if len(body) > text.MAX_BODY:
-        raise ValidationError("The message is too long.",
-                              {"body": f"At most {text.MAX_BODY:,} characters."})
-    return body
-
-
-def _resolve_mentions(names: Iterable[str]) -> dict[str, str]:
-    names = list(names)
-    lowered = {n.lower() for n in names}
-    if not lowered:
-        return {}
-    found = db.session.scalars(
-        select(User.username).where(func.lower(User.username).in_(lowered))).all()
-    canonical = {u.lower(): u for u in found}
-    return {n: canonical[n.lower()] for n in names if n.lower() in canonical}
-
-
-def render(body: str) -> text.Rendered:
-    """The body rendered the way it will be stored (also used for previews)."""
-    return text.render(body, resolve_mentions=_resolve_mentions)
-
-
 def _record_mentions(post: Post, rendered: text.Rendered) -> list[int]:
     """Record the members the post newly mentions; their ids."""
     if not rendered.mentions:
@@ -128,95 +101,17 @@ def _record_mentions(post: Post, rendered: text.Rendered) -> list[int]:
     return added
 
 
-def _add_post(actor: User, thread: Thread, screening: "moderation.Screening") -> Post:
-    rendered = screening.rendered
-    # Numbering takes the thread's row lock: simultaneous replies get consecutive numbers.
-    add_to(thread, last_post_number=1)
-    post = Post(thread=thread, author=actor, number=thread.last_post_number, body=screening.body,
-                html=rendered.html, official=actor.has_role(Role.STAFF), created_at=utcnow(),
-                state=screening.state, score=0, is_solution=False)
+def _add_post(actor: User, thread: Thread, screened: screening.Screening) -> Post:
+    rendered = screened.rendered
+    post = Post(thread=thread, author=actor, number=lifecycle.number_post(thread),
+                body=screened.body, html=rendered.html, official=actor.has_role(Role.STAFF),
+                created_at=utcnow(), state=screened.state, score=0, is_solution=False)
     db.session.add(post)
     db.session.flush()
     _record_mentions(post, rendered)
-    auto_follow(actor, thread)
+    if post.state == PostState.PUBLISHED:  # a held post follows once approved (moderation)
+        auto_follow(actor, thread)
     return post
-
-
-def publish_post(post: Post, at=None) -> None:
-    """Count a post that has just become visible to everyone (written, or approved by a
-    moderator), then tell the signal receivers and the live rooms.
-
-    An opening post publishes its thread with it.
-    """
-    thread, forum = post.thread, post.thread.forum
-    at = at or utcnow()
-    opening = post.number == 1
-    if opening:
-        thread.state = "published"
-        add_to(forum, thread_count=1)
-    else:
-        add_to(thread, reply_count=1)
-    add_to(forum, post_count=1)
-    thread.last_activity_at = max(thread.last_activity_at, at)
-    forum.last_activity_at = at
-    ranking.refresh(thread)
-    if opening:
-        signals.send("thread_started", thread=thread, post=post)
-        publisher.publish("thread.created",
-                          {"forum": forum.slug, "thread": serializers.thread(thread)},
-                          rooms.forum(forum.slug))
-        return
-    signals.send("post_published", post=post)
-    publisher.publish("post.created", {"thread_id": thread.id, "post": serializers.post(post)},
-                      rooms.thread(thread.id))
-    publisher.publish("thread.updated", {"thread": serializers.thread(thread)},
-                      rooms.thread(thread.id), rooms.forum(forum.slug))
-
-
-def _published_posts(thread: Thread) -> int:
-    return db.session.scalar(select(func.count()).where(
-        Post.thread_id == thread.id, Post.state == PostState.PUBLISHED)) or 0
-
-
-def unpublish_post(post: Post, actor: User, *, hide_thread: bool = False) -> None:
-    """Uncount a published post that was just deleted or hidden, then tell the receivers and
-    the thread's room. With `hide_thread`, an opening post takes its thread out of sight."""
-    thread, forum = post.thread, post.thread.forum
-    support.unmark_removed_solution(post)
-    if post.number == 1 and hide_thread and thread.state == "published":
-        thread.state = "hidden"
-        add_to(forum, thread_count=-1, post_count=-(_published_posts(thread) + 1))
-    elif thread.state == "published":
-        add_to(forum, post_count=-1)
-    if post.number > 1:
-        add_to(thread, reply_count=-1)
-        ranking.refresh(thread)
-    signals.send("post_removed", post=post, actor=actor)
-    publisher.publish("post.removed", {"thread_id": thread.id, "post_id": post.id},
-                      rooms.thread(thread.id))
-
-
-def republish_post(post: Post, actor: User) -> None:
-    """Count a hidden post a moderator made visible again (with its thread, for an opening
-    post), then tell the receivers and the live rooms."""
-    thread, forum = post.thread, post.thread.forum
-    post.state = PostState.PUBLISHED
-    reopened = post.number == 1 and thread.state == "hidden"
-    if reopened:
-        thread.state = "published"
-        add_to(forum, thread_count=1, post_count=_published_posts(thread))
-    elif thread.state == "published":
-        add_to(forum, post_count=1)
-    if post.number > 1:
-        add_to(thread, reply_count=1)
-        ranking.refresh(thread)
-    signals.send("post_restored", post=post, actor=actor)
-    if thread.state != "published":
-        return
-    publisher.publish("post.updated", {"thread_id": thread.id, "post": serializers.post(post)},
-                      rooms.thread(thread.id))
-    publisher.publish("thread.updated", {"thread": serializers.thread(thread)},
-                      rooms.thread(thread.id), rooms.forum(forum.slug))
 
 
 @use_case
@@ -225,24 +120,24 @@ def start_thread(actor: User, forum: Forum, title: str, body: str,
     """Members who can see the forum: open a thread with its first post.
 
     The thread is published at once, or waits in the review queue ("pending") when the
-    forum is pre-moderated or moderation.screen holds the post.
+    forum is pre-moderated or services.screening holds the post.
     """
     permissions.require(actor, "start_thread", forum)
-    title, body, chosen = _clean_title(title), check_body(body), _tags(tags)
-    screening = moderation.screen(actor, forum, body, title=title)
-    title = _clean_title(screening.title)
+    title, body, chosen = clean_title(title), check_body(body), _tags(tags)
+    screened = screening.screen(actor, forum, body, title=title)
+    title = clean_title(screened.title)
     now = utcnow()
     thread = Thread(forum=forum, author=actor, title=title, tags=chosen, created_at=now,
                     last_activity_at=now, pinned=False, locked=False, reply_count=0, score=0,
                     last_post_number=0, solved=False,
-                    state="pending" if screening.held else "published",
+                    state=ThreadState.PENDING if screened.held else ThreadState.PUBLISHED,
                     status=IdeaStatus.OPEN if forum.kind == ForumKind.IDEAS else None)
     db.session.add(thread)
-    post = _add_post(actor, thread, screening)
-    if screening.held:
-        moderation.hold(post, screening.reasons)
+    post = _add_post(actor, thread, screened)
+    if screened.held:
+        record(PostHeld(post, screened.reasons))
     else:
-        publish_post(post, at=now)
+        lifecycle.publish_post(post, at=now)
     return thread
 
 
@@ -250,27 +145,19 @@ def start_thread(actor: User, forum: Forum, title: str, body: str,
 def reply(actor: User, thread: Thread, body: str) -> Post:
     """Members who can see the thread: add a post to it, unless it is locked.
 
-    The post is published at once, or waits in the review queue (see moderation.screen).
+    The post is published at once, or waits in the review queue (see services.screening).
     """
     if thread.locked and permissions.can(actor, "view_forum", thread.forum) \
             and not permissions.can(actor, "reply", thread):
         raise Forbidden("This thread is locked: it takes no new replies.")
     permissions.require(actor, "reply", thread)
-    screening = moderation.screen(actor, thread.forum, check_body(body), thread=thread)
-    post = _add_post(actor, thread, screening)
-    if screening.held:
-        moderation.hold(post, screening.reasons)
+    screened = screening.screen(actor, thread.forum, check_body(body), thread=thread)
+    post = _add_post(actor, thread, screened)
+    if screened.held:
+        record(PostHeld(post, screened.reasons))
     else:
-        publish_post(post, at=post.created_at)
+        lifecycle.publish_post(post, at=post.created_at)
     return post
-
-
-def lock_post(post: Post) -> None:
-    """Inside a use case: wait for other writers of this post, then reload it."""
-    # FOR UPDATE serialises them on PostgreSQL (SQLite's writers queue anyway); the reload
-    # matters because objects read earlier in the request may be stale.
-    db.session.scalar(select(Post).where(Post.id == post.id).with_for_update()
-                      .execution_options(populate_existing=True))
 
 
 class EditConflict(Conflict):
@@ -289,9 +176,9 @@ def edit_post(actor: User, post: Post, body: str, *, base_revision: int | None =
     saved since, EditConflict refuses the save. Without it the last save wins.
     """
     # Two saves from the same base must not both pass the check below.
-    lock_post(post)
+    lifecycle.lock_post(post)
     permissions.require(actor, "edit_post", post)
-    body = moderation.screen_edit(actor, post, check_body(body))
+    body = screening.screen_edit(actor, post, check_body(body))
     if body == post.body:
         return post
     if base_revision is not None and base_revision != post.revision:
@@ -302,13 +189,13 @@ def edit_post(actor: User, post: Post, body: str, *, base_revision: int | None =
     post.body, post.html, post.edited_at = body, rendered.html, utcnow()
     post.revision += 1
     mentioned = _record_mentions(post, rendered)
-    if post.state == PostState.PUBLISHED and post.thread.state == "published":
+    if post.state == PostState.PUBLISHED and post.thread.state == ThreadState.PUBLISHED:
         if mentioned:  # those already mentioned heard of it when the post was published
-            signals.send("members_mentioned", post=post, user_ids=mentioned)
+            record(MembersMentioned(post, tuple(mentioned)))
         publisher.publish("post.updated", {"thread_id": post.thread_id,
                                            "post": serializers.post(post)},
                           rooms.thread(post.thread_id))
-    moderation.note_post_edited(actor, post, old_body)
+    record(PostEdited(post, actor, old_body))
     return post
 
 
@@ -318,13 +205,8 @@ def delete_post(actor: User, post: Post) -> Post:
     permissions.require(actor, "delete_post", post)
     if post.state == PostState.DELETED:
         return post
-    was_published = post.state == PostState.PUBLISHED
-    post.state = PostState.DELETED
-    if was_published:
-        unpublish_post(post, actor)
-    else:
-        support.unmark_removed_solution(post)
-    moderation.note_post_deleted(actor, post)
+    lifecycle.remove_post(post, PostState.DELETED, actor)
+    record(PostDeleted(post, actor))
     return post
 
 
@@ -340,7 +222,7 @@ def update_thread(actor: User, thread: Thread, *, title: str | None = None,
     old_forum = thread.forum
     before = {"pinned": thread.pinned, "locked": thread.locked, "forum": old_forum.slug}
     if title is not None:
-        thread.title = _clean_title(title)
+        thread.title = clean_title(title)
     if tags is not None:
         thread.tags = _tags(tags)
     if pinned is not None:
@@ -348,9 +230,9 @@ def update_thread(actor: User, thread: Thread, *, title: str | None = None,
     if locked is not None:
         thread.locked = locked
     if forum is not None and forum.id != old_forum.id:
-        _move(thread, old_forum, forum)
-    moderation.note_curation(actor, thread, before)
-    if thread.state != "published":
+        lifecycle.move_thread(thread, forum)
+    record(ThreadCurated(thread, actor, before))
+    if thread.state != ThreadState.PUBLISHED:
         return thread
     payload = {"thread": serializers.thread(thread)}
     audience = {rooms.thread(thread.id), rooms.forum(old_forum.slug), rooms.forum(thread.forum.slug)}
@@ -360,20 +242,6 @@ def update_thread(actor: User, thread: Thread, *, title: str | None = None,
         audience = {rooms.forum(thread.forum.slug)}
     publisher.publish("thread.updated", payload, *sorted(audience))
     return thread
-
-
-def _move(thread: Thread, old: Forum, new: Forum) -> None:
-    thread.forum = new
-    # Whoever follows it live may not see where it goes (a private forum).
-    signals.send("access_narrowed", user_id=None, thread_id=thread.id, forum_id=None)
-    if thread.state != "published":  # not counted anywhere until it is
-        return
-    published = _published_posts(thread)
-    add_to(old, thread_count=-1, post_count=-published)
-    add_to(new, thread_count=1, post_count=published)
-    new.last_activity_at = max(filter(None, [new.last_activity_at, thread.last_activity_at]))
-
-
 
 
 # --- the admin console: editing and ordering forums --------------------------------------
@@ -423,7 +291,7 @@ def update_forum(actor, forum: Forum, **changes) -> Forum:
     for name, value in changes.items():
         setattr(forum, name, value)
     if narrowed:
-        signals.send("access_narrowed", user_id=None, thread_id=None, forum_id=forum.id)
+        record(AccessNarrowed(forum_id=forum.id))
     return forum
 
 

@@ -8,8 +8,8 @@
   so of several senders only one sends it; a failure is retried with backoff, then the row
   is marked failed. A sender that dies between handing an email over and recording it
   leaves it "sending": it is never sent again (at most once, rather than twice).
-- `start_sender` runs `send_due` in a background thread of the server process, woken
-  when a transaction of that process queued an email and every OUTBOX_POLL_SECONDS.
+- After the commit that queued an email, the send_email job (community.jobs) runs
+  `send_due`; its periodic run every minute sends retries when they are due.
 - Every email carries a one-click unsubscribe link (a token signed with SECRET_KEY), in
   its body and in the List-Unsubscribe header.
 """
@@ -17,7 +17,6 @@
 import os
 import smtplib
 import ssl
-import threading
 from collections import Counter
 from datetime import datetime, timedelta
 from email import policy
@@ -28,10 +27,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import event, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select, update
 
-from .. import text
+from .. import jobs, text, urls
 from ..extensions import db
 from ..models import OutboxEmail, Post, PostState, User, utcnow
 from ..queries.site import site_settings
@@ -41,15 +39,9 @@ from .unit import use_case
 # Seconds to wait before the 2nd, 3rd… attempt; after the last one the email has failed.
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600)
 DIGEST_PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
-DEFAULT_BASE_URL = "http://localhost:5000"
-_QUEUED = "outbox_queued"
 
 
-# --- links in emails -----------------------------------------------------------------------
-
-def external_url(path: str) -> str:
-    """An absolute link for an email: BASE_URL (set by `community serve`) and `path`."""
-    return (current_app.config.get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/") + path
+# --- links in emails (absolute, from community.urls) ---------------------------------------
 
 
 def _signer() -> URLSafeSerializer:
@@ -74,7 +66,8 @@ def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
 
 
 def unsubscribe_url(user_id: int, kind: str) -> str:
-    return external_url(f"/unsubscribe/{unsubscribe_token(user_id, kind)}")
+    return urls.absolute(urls.path("notifications.unsubscribe",
+                                    token=unsubscribe_token(user_id, kind)))
 
 
 # --- queueing ------------------------------------------------------------------------------
@@ -87,8 +80,8 @@ def queue_email(user: User, kind: str, dedupe_key: str, subject: str, template: 
     """
     site = site_settings()
     context |= {"user": user, "site": site, "unsubscribe_url": unsubscribe_url(user.id, kind),
-                "preferences_url": external_url("/settings/notifications"),
-                "home_url": external_url("/")}
+                "preferences_url": urls.absolute(urls.path("notifications.preferences")),
+                "home_url": urls.absolute(urls.path("home.index"))}
     now = utcnow()
     queued = insert_if_absent(
         OutboxEmail, user_id=user.id, to_address=user.email, kind=kind,
@@ -97,20 +90,8 @@ def queue_email(user: User, kind: str, dedupe_key: str, subject: str, template: 
         body_html=render_template(f"email/{template}.html", **context),
         status="queued", attempts=0, next_attempt_at=now, last_error="", created_at=now)
     if queued:
-        db.session().info[_QUEUED] = True
+        jobs.enqueue_after_commit("send_email")
     return queued
-
-
-@event.listens_for(Session, "after_commit")
-def _wake_after_commit(session: Session) -> None:
-    if session.info.pop(_QUEUED, False):
-        _wake.set()
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_after_rollback(session: Session, previous) -> None:
-    if previous.parent is None:
-        session.info.pop(_QUEUED, None)
 
 
 # --- digests -------------------------------------------------------------------------------
@@ -142,7 +123,8 @@ def queue_digest(user: User, period: str, until: datetime | None = None) -> bool
     title = "Today" if period == "daily" else "This week"
     return queue_email(user, "digest", digest_key(period, user.id, until),
                        f"{title} in the community", "digest", period=period, digest=digest,
-                       notes=notes, url=external_url)
+                       notes=notes,
+                       thread_link=lambda thread_id: urls.absolute(urls.thread_url(thread_id)))
 
 
 def queue_digests(period: str, until: datetime | None = None) -> int:
@@ -221,7 +203,7 @@ def build_message(email: OutboxEmail) -> EmailMessage:
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = email.to_address
     message["Date"] = formatdate(email.created_at.timestamp(), usegmt=True)
-    domain = urlsplit(external_url("/")).hostname or "localhost"
+    domain = urlsplit(urls.absolute("/")).hostname or "localhost"
     message["Message-ID"] = make_msgid(f"outbox.{email.id}", domain=domain)
     message["Auto-Submitted"] = "auto-generated"
     if email.user_id is not None:
@@ -297,46 +279,3 @@ def outbox_counts() -> dict[str, int]:
 
     return dict(db.session.execute(
         select(OutboxEmail.status, func.count()).group_by(OutboxEmail.status)).all())
-
-
-# --- the background sender ---------------------------------------------------------------------
-
-_wake = threading.Event()
-_start_lock = threading.Lock()
-
-
-def start_sender(app: Flask) -> threading.Thread | None:
-    """Send the outbox from a background thread of this process (once per app), unless
-    OUTBOX_SENDER is off."""
-    if not app.config.get("OUTBOX_SENDER"):
-        return None
-    with _start_lock:
-        running = app.extensions.get("outbox_sender")
-        if running is not None and running[0].is_alive():
-            return running[0]
-        stop = threading.Event()
-        thread = threading.Thread(target=_send_forever, args=(app, stop), name="outbox-sender",
-                                  daemon=True)
-        app.extensions["outbox_sender"] = (thread, stop)
-        thread.start()
-    return thread
-
-
-def stop_sender(app: Flask, timeout: float = 10) -> None:
-    """Stop the app's background sender after the email it is sending, if any."""
-    running = app.extensions.pop("outbox_sender", None)
-    if running is not None:
-        running[1].set()
-        _wake.set()
-        running[0].join(timeout)
-
-
-def _send_forever(app: Flask, stop: threading.Event) -> None:
-    while not stop.is_set():
-        _wake.clear()
-        try:
-            with app.app_context():
-                send_due()
-        except Exception:  # a bad moment (database restarting…): try again at the next tick
-            app.logger.exception("sending the outbox failed")
-        _wake.wait(app.config.get("OUTBOX_POLL_SECONDS", 10))

@@ -1,6 +1,6 @@
 """Notifications: who hears about what, in the app, live, and by email.
 
-The receivers below decide who should hear about an event and add that to the unit of
+The reactions below (community.events runs them) decide who should hear about an event and add that to the unit of
 work's batch; the batch is delivered once, just before the unit of work commits, so what
 it writes commits or rolls back with the change itself. Delivering:
 
@@ -23,13 +23,17 @@ from flask import current_app
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
-from .. import permissions, serializers, text, visibility
+from .. import permissions, serializers, text, urls, visibility
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import (ForumFollow, IdeaStatus, Mention, Notification, NotificationPreference,
                       Post, Thread, ThreadFollow, ThreadVote, User, utcnow)
+from ..domain_events import (BadgeAwarded, IdeaStatusChanged, MembersMentioned,
+                             ModerationAction, PostPublished, RankReached, SolutionChanged,
+                             ThreadStarted)
 from ..realtime import publisher, rooms
-from . import mail, signals
+from ..recognition import award_reason
+from . import mail
 from .unit import use_case
 
 
@@ -239,15 +243,16 @@ def _email(user: User, intent: Intent, notification: Notification | None) -> Non
     else:  # kept out of the app: one email per post, or per event
         about = f"post:{intent.post.id}" if intent.post is not None else utcnow().isoformat()
         key = f"{intent.kind}:{user.id}:{about}"
-        path = f"/p/{intent.post.id}" if intent.post is not None else \
-            f"/t/{intent.thread.id}" if intent.thread is not None else "/notifications"
+        path = urls.post_url(intent.post.id) if intent.post is not None else \
+            urls.thread_url(intent.thread.id) if intent.thread is not None else \
+            urls.notifications_url()
     post = intent.post
     excerpt = text.plain_text(post.body, 400) if post is not None and post.body else ""
     # About one's own post, the quote needs no "… wrote:".
     author = post.author if post is not None and not intent.about_own_content else None
     mail.queue_email(user, intent.kind, key, intent.message, "notification",
                      message=intent.message, excerpt=excerpt, reason=KINDS[intent.kind].label,
-                     author=author, link=mail.external_url(path))
+                     author=author, link=urls.absolute(path))
 
 
 def is_online(user_id: int) -> bool:
@@ -259,14 +264,15 @@ def is_online(user_id: int) -> bool:
         return False
 
 
-# --- who hears of what: the receivers ----------------------------------------------------
+# --- who hears of what: reactions (community.events) -------------------------------------
 
 def _quote(title: str) -> str:
     return f"“{title}”"
 
 
-@signals.receiver("thread_started")
-def _on_thread_started(thread: Thread, post: Post) -> None:
+def notify_new_thread(event: ThreadStarted) -> None:
+    """Mentioned and quoted members, and those watching the forum, hear of a new thread."""
+    thread, post = event.thread, event.post
     _about_post(post)
     forum = thread.forum
     watchers = db.session.scalars(select(ForumFollow.user_id).where(
@@ -278,8 +284,9 @@ def _on_thread_started(thread: Thread, post: Post) -> None:
                       many="{count} new threads in " + forum.name + ".", keep_first=True))
 
 
-@signals.receiver("post_published")
-def _on_post_published(post: Post) -> None:
+def notify_new_post(event: PostPublished) -> None:
+    """Mentioned and quoted members, and those watching the thread, hear of a new post."""
+    post = event.post
     _about_post(post)
     thread = post.thread
     for user_id in _watchers(thread):
@@ -298,9 +305,9 @@ def _watchers(thread: Thread) -> set[int]:
     return {u for u, level in own.items() if level == "watching"} | (forum - own.keys())
 
 
-@signals.receiver("members_mentioned")
-def _on_members_mentioned(post: Post, user_ids: list[int]) -> None:
-    _notify_mentioned(post, user_ids)
+def notify_mentioned(event: MembersMentioned) -> None:
+    """Members an edit mentions anew hear of it."""
+    _notify_mentioned(event.post, event.user_ids)
 
 
 def _notify_mentioned(post: Post, user_ids) -> None:
@@ -325,8 +332,9 @@ def _about_post(post: Post) -> None:
                           thread=thread, post=post))
 
 
-@signals.receiver("solution_changed")
-def _on_solution_changed(thread: Thread, post: Post, accepted: bool, actor) -> None:
+def notify_solution(event: SolutionChanged) -> None:
+    """The answer's author and the asker hear that an answer was accepted."""
+    thread, post, accepted, actor = event.thread, event.post, event.accepted, event.actor
     if not accepted:
         return
     actor_id = actor.id if actor is not None else None
@@ -339,9 +347,9 @@ def _on_solution_changed(thread: Thread, post: Post, accepted: bool, actor) -> N
                   thread=thread, post=post, group_key=f"question_solved:{thread.id}"))
 
 
-@signals.receiver("idea_status_changed")
-def _on_idea_status_changed(thread: Thread, actor, old: str, new: str, note_post) -> None:
+def notify_idea_status(event: IdeaStatusChanged) -> None:
     """Close the loop: everyone who voted for or follows the idea hears of its new status."""
+    thread, actor, new, note_post = event.thread, event.actor, event.new, event.note_post
     voters = select(ThreadVote.user_id).where(ThreadVote.thread_id == thread.id)
     followers = select(ThreadFollow.user_id).where(ThreadFollow.thread_id == thread.id,
                                                    ThreadFollow.level != "muted")
@@ -351,10 +359,9 @@ def _on_idea_status_changed(thread: Thread, actor, old: str, new: str, note_post
                       group_key=f"idea_status:{thread.id}", many=message))
 
 
-@signals.receiver("badge_awarded")
-def _on_badge_awarded(award) -> None:
-    from .advocacy import award_reason
-
+def notify_badge(event: BadgeAwarded) -> None:
+    """The member hears of their new badge."""
+    award = event.award
     badge, member = award.badge, award.user
     # The thread's title only if the member may read it; the notification then refers to
     # the thread, so it is masked when read if the member can no longer read it.
@@ -367,13 +374,16 @@ def _on_badge_awarded(award) -> None:
                   about_own_content=True))
 
 
-@signals.receiver("rank_reached")
-def _on_rank_reached(user: User, rank: str) -> None:
-    notify(Intent(user.id, "rank", None, f"You reached the rank of {rank}. Thank you for helping!"))
+def notify_rank(event: RankReached) -> None:
+    """The member hears of their new rank."""
+    notify(Intent(event.user.id, "rank", None,
+                  f"You reached the rank of {event.rank}. Thank you for helping!"))
 
 
-@signals.receiver("moderation_action")
-def _on_moderation_action(action: str, actor, target_user, post, reason: str = "") -> None:
+def notify_moderation(event: ModerationAction) -> None:
+    """The member a moderator acted on hears what was done to their content, and why."""
+    action, actor, target_user, post = event.action, event.actor, event.target_user, event.post
+    reason = event.reason
     if target_user is None:
         return
     name = action.removesuffix("_post").removesuffix("_thread").removesuffix("_user")
@@ -383,7 +393,9 @@ def _on_moderation_action(action: str, actor, target_user, post, reason: str = "
         f"your post in {_quote(post.thread.title)}" if visibility.may_read(target_user, post.thread) \
         else "your post"
     reason = (reason or "").strip()
-    message = f"A moderator {verb} {what}." + (f" Reason: {reason}" if reason else "")
+    # No actor: the flags of members hid it automatically, not a moderator.
+    who = "A moderator" if actor is not None else "Members' flags"
+    message = f"{who} {verb} {what}." + (f" Reason: {reason}" if reason else "")
     notify(Intent(target_user.id, "moderation", actor.id if actor is not None else None, message,
                   thread=post.thread if post is not None else None, post=post,
                   about_own_content=True))

@@ -11,11 +11,11 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 
 from .. import permissions
+from ..domain_events import AccessNarrowed, record
 from ..errors import NotFound
 from ..extensions import db
 from ..models import LoginSession, User, utcnow
 from ..security import hash_token
-from . import signals
 from .unit import use_case
 
 SEEN_EVERY = timedelta(minutes=5)  # how stale "last active" may get, to spare writes
@@ -67,7 +67,7 @@ def end(key: object) -> None:
             LoginSession.key_hash == hash_token(key)))
         if ended is not None:
             db.session.delete(ended)
-            signals.send("access_narrowed", user_id=ended.user_id, thread_id=None, forum_id=None)
+            record(AccessNarrowed(user_id=ended.user_id))
 
 
 @use_case
@@ -78,7 +78,7 @@ def end_one(actor: User, session_id: int) -> None:
         raise NotFound("No such session.")  # another member's session is not even named
     permissions.require(actor, "edit_profile", actor)
     db.session.delete(ended)
-    signals.send("access_narrowed", user_id=actor.id, thread_id=None, forum_id=None)
+    record(AccessNarrowed(user_id=actor.id))
 
 
 @use_case
@@ -88,4 +88,4 @@ def end_all(user: User, keep: object = None) -> None:
     if isinstance(keep, str) and keep:
         query = query.where(LoginSession.key_hash != hash_token(keep))
     db.session.execute(query)
-    signals.send("access_narrowed", user_id=user.id, thread_id=None, forum_id=None)
+    record(AccessNarrowed(user_id=user.id))

@@ -3,12 +3,13 @@
 from sqlalchemy import select
 
 from .. import permissions, serializers
+from ..domain_events import SolutionChanged, record
 from ..errors import Conflict, Forbidden, ValidationError
 from ..extensions import db
-from ..models import CsatRating, ForumKind, NpsResponse, Post, PostState, Thread, User, utcnow
+from ..models import (CsatRating, ForumKind, NpsResponse, Post, PostState, Thread, ThreadState,
+                      User, utcnow)
 from ..queries.support import CSAT_CHANGE_WINDOW, NPS_INTERVAL
 from ..realtime import publisher, rooms
-from . import signals
 from .unit import use_case
 
 CSAT_MIN, CSAT_MAX = 1, 5
@@ -109,7 +110,7 @@ def _set_solution(post: Post, value: bool, actor: User | None = None) -> None:
     # The one place a post becomes or stops being an accepted solution, so the recognition
     # its author earns for it (points, badges) is given and taken back here and nowhere else.
     post.is_solution = value
-    signals.send("solution_changed", thread=post.thread, post=post, accepted=value, actor=actor)
+    record(SolutionChanged(post.thread, post, value, actor))
     if post.state == PostState.PUBLISHED:
         publisher.publish("post.updated", {"thread_id": post.thread_id,
                                            "post": serializers.post(post)},
@@ -117,7 +118,7 @@ def _set_solution(post: Post, value: bool, actor: User | None = None) -> None:
 
 
 def _announce(thread: Thread) -> None:
-    if thread.state != "published":  # a held or hidden thread is no news for public rooms
+    if thread.state != ThreadState.PUBLISHED:  # a held or hidden thread is no news for public rooms
         return
     publisher.publish("thread.updated", {"thread": serializers.thread(thread)},
                       rooms.thread(thread.id), rooms.forum(thread.forum.slug))

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import (AuditEntry, Post, PostVote, ReviewItem, Role, Thread, ThreadVote, User,
                       utcnow)
-from . import signals
+from ..domain_events import (MemberVisited, PostPublished, PostRemoved, PostRestored, PostVoted,
+                             ThreadStarted, ThreadVoted)
 from .rows import add_to
 
 LEVELS = range(5)
@@ -110,46 +111,30 @@ def flag_weight(user, config) -> int:
     return int(weights[min(max(level, 0), len(weights) - 1)])
 
 
-# --- receivers: keep the published-post count and the level up to date --------------------
+# --- reactions (community.events): keep the published-post count and the level right ------
+
+def count_post_added(event: ThreadStarted | PostPublished | PostRestored) -> None:
+    """A post became visible: it counts for its author, whose level may rise."""
+    _count(event.post, +1)
+
+
+def count_post_removed(event: PostRemoved) -> None:
+    """A visible post was removed: it no longer counts for its author."""
+    _count(event.post, -1)
+
+
+def refresh_voted_author(event: ThreadVoted | PostVoted) -> None:
+    """A vote changed what the author received: their level may rise."""
+    subject = event.thread if isinstance(event, ThreadVoted) else event.post
+    refresh(subject.author)
+
+
+def refresh_visitor(event: MemberVisited) -> None:
+    """A visit on a new day: the member's level may rise."""
+    refresh(event.user)
+
 
 def _count(post: Post, change: int) -> None:
     author = post.author
     add_to(author, post_count=change)
     refresh(author)
-
-
-@signals.receiver("thread_started")
-def _on_thread_started(thread: Thread, post: Post) -> None:
-    _count(post, +1)
-
-
-@signals.receiver("post_published")
-def _on_post_published(post: Post) -> None:
-    _count(post, +1)
-
-
-@signals.receiver("post_removed")
-def _on_post_removed(post: Post, actor) -> None:
-    _count(post, -1)
-
-
-@signals.receiver("post_restored")
-def _on_post_restored(post: Post, actor) -> None:
-    _count(post, +1)
-
-
-@signals.receiver("post_voted")
-def _on_post_voted(post: Post, voter, change: int) -> None:
-    refresh(post.author)
-
-
-@signals.receiver("thread_voted")
-def _on_thread_voted(thread: Thread, voter, change: int) -> None:
-    refresh(thread.author)
-
-
-@signals.receiver("member_visited")
-def _on_member_visited(user: User, day) -> None:
-    refresh(user)
-
-

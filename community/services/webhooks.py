@@ -1,9 +1,10 @@
-"""Outgoing webhooks: signal receivers queue signed deliveries; a worker sends them later.
+"""Outgoing webhooks: reactions to domain events queue signed deliveries; a job sends them later.
 
 A delivery row is written in the transaction of the change it reports, so a rolled-back
-change is never announced. After the commit the process's worker thread (started on first
-use) sends what is due, outside any request, and retries failures with exponential
-backoff; `community webhooks deliver` does the same from the command line.
+change is never announced. After the commit the deliver_webhooks job (community.jobs) sends
+what is due, outside any request; failures wait out an exponential backoff in the row's
+next_attempt_at, and the job's periodic run sends them when due. `community webhooks
+deliver` does the same from the command line.
 
 Every address is checked twice against server-side request forgery: when an admin saves
 it and again right before each attempt (DNS may have changed). All addresses a host name
@@ -15,10 +16,8 @@ import hmac
 import http.client
 import ipaddress
 import json
-import logging
 import secrets
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -26,19 +25,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, has_app_context, has_request_context, request
-from sqlalchemy import event, func, select, update
-from sqlalchemy.orm import Session, SessionTransaction
+from flask import current_app, has_request_context, request
+from sqlalchemy import func, select, update
 
-from .. import permissions, serializers, visibility
+from .. import jobs, permissions, serializers, visibility
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import utcnow
 from ..models.integrations import Webhook, WebhookDelivery
-from . import signals
+from ..domain_events import (BadgeAwarded, IdeaStatusChanged, MemberJoined, PostPublished,
+                             SolutionChanged, ThreadStarted)
+from ..recognition import award_reason
 from .unit import use_case
-
-log = logging.getLogger(__name__)
 
 # The events a webhook can subscribe to, and what they mean.
 EVENTS = {
@@ -54,30 +52,15 @@ SIGNATURE_HEADER = "X-Community-Signature"
 USER_AGENT = "Community-Webhooks/1"
 MAX_WEBHOOKS = 50
 
-# Settings (app.config), with their defaults.
-DEFAULTS = {
-    # Let webhooks reach 127.0.0.1/::1 (local development and tests only).
-    "WEBHOOKS_ALLOW_LOOPBACK": False,
-    "WEBHOOKS_TIMEOUT_SECONDS": 10,
-    "WEBHOOKS_MAX_ATTEMPTS": 6,
-    # Waits between attempts: 1 min, 4 min, 16 min, 64 min, 4 h 16 min (capped at 6 h).
-    "WEBHOOKS_RETRY_SECONDS": 60,
-    "WEBHOOKS_POLL_SECONDS": 60,
-}
 BACKOFF_FACTOR = 4
 MAX_BACKOFF = timedelta(hours=6)
-# How long a claimed delivery is reserved for the worker sending it.
+# How long a claimed delivery is reserved for the job sending it.
 LEASE = timedelta(minutes=5)
-_QUEUED = "webhook_deliveries_queued"
 
 
 def setting(name: str):
-    return current_app.config.get(name, DEFAULTS[name])
-
-
-def worker_enabled(app: Flask) -> bool:
-    """Whether this process sends deliveries itself (off under tests unless asked for)."""
-    return bool(app.config.get("WEBHOOKS_WORKER", not app.testing))
+    """A WEBHOOKS_* setting (defaults in community/config.py)."""
+    return current_app.config[name]
 
 
 # --- signing -----------------------------------------------------------------------------
@@ -304,11 +287,11 @@ def redeliver(actor, delivery: WebhookDelivery) -> WebhookDelivery:
         raise ValidationError("This delivery is still being tried.")
     delivery.status, delivery.attempts = "pending", 0
     delivery.next_attempt_at, delivery.error = utcnow(), ""
-    db.session.info[_QUEUED] = True
+    jobs.enqueue_after_commit("deliver_webhooks")
     return delivery
 
 
-# --- queueing, from signals --------------------------------------------------------------
+# --- queueing, from domain events --------------------------------------------------------
 
 def _queue_one(hook: Webhook, name: str, data: dict, now: datetime) -> WebhookDelivery:
     delivery_id = str(uuid.uuid4())
@@ -318,7 +301,7 @@ def _queue_one(hook: Webhook, name: str, data: dict, now: datetime) -> WebhookDe
                                status="pending", attempts=0, next_attempt_at=now, created_at=now,
                                response_body="", error="")
     db.session.add(delivery)
-    db.session.info[_QUEUED] = True
+    jobs.enqueue_after_commit("deliver_webhooks")
     return delivery
 
 
@@ -348,16 +331,18 @@ def _private(subject) -> bool:
     return not visibility.is_public(subject)
 
 
-@signals.receiver("thread_started")
-def _on_thread_started(thread, post) -> None:
+def announce_thread(event: ThreadStarted) -> None:
+    """thread.created, for a thread whose text may go out."""
+    thread, post = event.thread, event.post
     if _shareable(post):
         queue_event("thread.created", {"thread": serializers.thread(thread),
                                        "post": serializers.post(post)},
                     private=_private(post))
 
 
-@signals.receiver("post_published")
-def _on_post_published(post) -> None:
+def announce_post(event: PostPublished) -> None:
+    """post.created, for a reply whose text may go out."""
+    post = event.post
     # The opening post is announced as thread.created.
     if post.number > 1 and _shareable(post):
         queue_event("post.created", {"thread": serializers.thread(post.thread),
@@ -365,8 +350,10 @@ def _on_post_published(post) -> None:
                     private=_private(post))
 
 
-@signals.receiver("idea_status_changed")
-def _on_idea_status_changed(thread, actor, old, new, note_post) -> None:
+def announce_idea_status(event: IdeaStatusChanged) -> None:
+    """idea.status_changed, for an idea whose text may go out."""
+    thread, actor, old, new, note_post = (event.thread, event.actor, event.old, event.new,
+                                          event.note_post)
     if not _shareable(thread):
         return
     queue_event("idea.status_changed", {
@@ -375,8 +362,9 @@ def _on_idea_status_changed(thread, actor, old, new, note_post) -> None:
         "actor": serializers.author(actor)}, private=_private(thread))
 
 
-@signals.receiver("solution_changed")
-def _on_solution_changed(thread, post, accepted, actor) -> None:
+def announce_solution(event: SolutionChanged) -> None:
+    """solution.accepted, for an accepted answer whose text may go out."""
+    thread, post, accepted, actor = event.thread, event.post, event.accepted, event.actor
     if accepted and _shareable(post):
         queue_event("solution.accepted", {"thread": serializers.thread(thread),
                                           "post": serializers.post(post),
@@ -384,10 +372,9 @@ def _on_solution_changed(thread, post, accepted, actor) -> None:
                     private=_private(post))
 
 
-@signals.receiver("badge_awarded")
-def _on_badge_awarded(award) -> None:
-    from .advocacy import award_reason
-
+def announce_badge(event: BadgeAwarded) -> None:
+    """badge.awarded, its reason naming a thread only where the thread may go."""
+    award = event.award
     badge = award.badge
 
     def data(reason: str) -> dict:
@@ -402,25 +389,10 @@ def _on_badge_awarded(award) -> None:
                 private_data=data(private) if private != public else None)
 
 
-@signals.receiver("member_joined")
-def _on_member_joined(user) -> None:
-    queue_event("member.joined", {"user": {
-        "id": user.id, "username": user.username, "display_name": user.name,
-        "created_at": user.created_at.isoformat(), "url": f"/u/{user.username}"}})
-
-
-@event.listens_for(Session, "after_commit")
-def _wake_worker_after_commit(session: Session) -> None:
-    if session.info.pop(_QUEUED, False) and has_app_context():
-        app = current_app._get_current_object()
-        if worker_enabled(app):
-            worker_for(app).wake()
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_after_rollback(session: Session, previous: SessionTransaction) -> None:
-    if previous.parent is None:
-        session.info.pop(_QUEUED, None)
+def announce_member(event: MemberJoined) -> None:
+    """member.joined."""
+    user = event.user
+    queue_event("member.joined", {"user": serializers.member_joined(user)})
 
 
 # --- delivering --------------------------------------------------------------------------
@@ -507,7 +479,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 @use_case
 def _claim_due(now: datetime, limit: int) -> list[_Claimed]:
-    """Reserve up to `limit` due deliveries for this worker (each counts as one attempt)."""
+    """Reserve up to `limit` due deliveries for this sender (each counts as one attempt)."""
     due = db.session.scalars(
         select(WebhookDelivery.id)
         .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
@@ -570,15 +542,6 @@ def deliver_due(now: datetime | None = None, limit: int = 20) -> int:
             return attempted
 
 
-def next_due_in(now: datetime | None = None) -> float | None:
-    """Seconds until the next pending delivery is due (0 if one is), None if none waits."""
-    moment = db.session.scalar(select(func.min(WebhookDelivery.next_attempt_at))
-                               .where(WebhookDelivery.status == "pending"))
-    if moment is None:
-        return None
-    return max(0.0, (moment - (now or utcnow())).total_seconds())
-
-
 @use_case
 def prune_deliveries(older_than: timedelta) -> int:
     """Forget finished deliveries older than `older_than`; how many went."""
@@ -586,56 +549,3 @@ def prune_deliveries(older_than: timedelta) -> int:
     return db.session.execute(
         WebhookDelivery.__table__.delete().where(WebhookDelivery.status != "pending",
                                                  WebhookDelivery.created_at < cutoff)).rowcount
-
-
-# --- the worker --------------------------------------------------------------------------
-
-class Worker:
-    """A daemon thread per process and app that sends due deliveries; woken after commits."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self._wakeup = threading.Event()
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def wake(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._stopping.clear()
-                self._thread = threading.Thread(target=self._run, name="webhook-worker",
-                                                daemon=True)
-                self._thread.start()
-        self._wakeup.set()
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stopping.set()
-        self._wakeup.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wakeup.clear()
-            wait = self.app.config.get("WEBHOOKS_POLL_SECONDS", DEFAULTS["WEBHOOKS_POLL_SECONDS"])
-            try:
-                with self.app.app_context():
-                    deliver_due()
-                    due = next_due_in()
-                    if due is not None:
-                        wait = min(wait, due)
-            except Exception:  # keep the worker alive; the next round tries again
-                log.exception("webhook deliveries failed")
-            self._wakeup.wait(max(wait, 0.05))
-
-
-_workers_lock = threading.Lock()
-
-
-def worker_for(app: Flask) -> Worker:
-    with _workers_lock:
-        worker = app.extensions.get("webhook_worker")
-        if worker is None:
-            worker = app.extensions["webhook_worker"] = Worker(app)
-        return worker

@@ -28,14 +28,6 @@ def admins_only():
     return None
 
 
-@bp.before_app_request
-def start_webhook_worker():
-    # Deliveries left from before a restart go out without waiting for a new event.
-    app = current_app._get_current_object()
-    if "webhook_worker" not in app.extensions and webhooks.worker_enabled(app):
-        webhooks.worker_for(app).wake()
-
-
 @bp.app_template_global("footer_links")
 def _footer_links(settings: dict) -> list[tuple[str, str]]:
     return footer_links(settings)

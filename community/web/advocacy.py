@@ -1,12 +1,9 @@
 """The leaderboard, badges, and the admin pages for scoring and badges."""
 
-import csv
-import io
-
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import permissions
+from .. import exports, permissions
 from ..errors import InputError
 from ..queries import advocacy as qa
 from ..queries import forums as qf
@@ -38,24 +35,7 @@ def leaderboard_fragment():
 @login_required
 def leaderboard_csv():
     permissions.require(current_user, "export_leaderboard")
-    return leaderboard_csv_response(_board())
-
-
-def leaderboard_csv_response(board) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["rank", "username", "display_name", "points", "title", "badges"])
-    for e in board.entries:
-        writer.writerow([e.rank, e.user.username, _csv_safe(e.user.name), e.points, e.title,
-                         " ".join(b.slug for b in e.badges)])
-    name = f"leaderboard-{board.period}-{board.start or 'all'}-{board.end or 'time'}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def _csv_safe(value: str) -> str:
-    # Spreadsheets run cells starting with these as formulas.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    return exports.leaderboard_csv(_board())
 
 
 @bp.route("/badges")

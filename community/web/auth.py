@@ -3,8 +3,9 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..auth import login_limits, sign_in, sign_out
+from ..auth import sign_in, sign_out
 from ..errors import InputError
+from ..ratelimits import login_limits, rate_limited
 from ..services import accounts
 from .forms import LoginForm, RegisterForm, show_errors
 from .navigation import local_path
@@ -17,6 +18,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@rate_limited("register")
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))

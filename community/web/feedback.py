@@ -7,6 +7,7 @@ from ..inputs import id_from
 from ..models import IdeaStatus
 from ..queries import feedback as qf
 from ..queries import forums as q
+from ..ratelimits import rate_limited
 from ..services import feedback, follows
 
 bp = Blueprint("feedback", __name__)
@@ -25,6 +26,7 @@ def _back(thread_id: int, anchor: str | None = None):
 
 @bp.route("/t/<int:thread_id>/vote", methods=["POST"])
 @login_required
+@rate_limited("vote")
 def vote_thread(thread_id: int):
     thread = q.get_thread(current_user, thread_id)
     feedback.vote_thread(current_user, thread, _vote_value())
@@ -34,6 +36,7 @@ def vote_thread(thread_id: int):
 
 @bp.route("/p/<int:post_id>/vote", methods=["POST"])
 @login_required
+@rate_limited("vote")
 def vote_post(post_id: int):
     post = q.get_post(current_user, post_id)
     feedback.vote_post(current_user, post, _vote_value())

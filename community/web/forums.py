@@ -9,7 +9,9 @@ from ..models import IdeaStatus
 from ..queries import feedback as qf
 from ..queries import forums as q
 from ..queries.paging import page_number
+from ..ratelimits import rate_limited
 from ..services import forums
+from ..urls import thread_url
 from .forms import PostForm, ThreadForm, ThreadTitleForm, show_errors
 
 bp = Blueprint("forums", __name__)
@@ -17,12 +19,6 @@ bp = Blueprint("forums", __name__)
 
 def _wants_preview() -> bool:
     return request.form.get("action") == "preview"
-
-
-def thread_url(thread, post=None, page: int | None = None) -> str:
-    anchor = f"post-{post.id}" if post is not None else None
-    return url_for("forums.thread", thread_id=thread.id, page=page if page and page > 1 else None,
-                   _anchor=anchor)
 
 
 @bp.route("/f/<slug>")
@@ -42,6 +38,7 @@ def forum(slug: str):
 
 @bp.route("/f/<slug>/new", methods=["GET", "POST"])
 @login_required
+@rate_limited("post")
 def new_thread(slug: str):
     forum = q.get_forum(current_user, slug)
     form, preview = ThreadForm(), None
@@ -57,7 +54,7 @@ def new_thread(slug: str):
                 show_errors(form, exc.fields)
                 return render_template("forums/new_thread.html", forum=forum, form=form,
                                        tags=q.all_tags(), chosen=chosen, errors=exc.fields), exc.status
-            return redirect(thread_url(thread))
+            return redirect(thread_url(thread.id))
     return render_template("forums/new_thread.html", forum=forum, form=form, tags=q.all_tags(),
                            chosen=chosen, preview=preview, errors={}), 400 if form.errors else 200
 
@@ -77,6 +74,7 @@ def thread(thread_id: int):
 
 @bp.route("/t/<int:thread_id>/reply", methods=["POST"])
 @login_required
+@rate_limited("post")
 def reply(thread_id: int):
     thread = q.get_thread(current_user, thread_id)
     form = PostForm()
@@ -86,7 +84,8 @@ def reply(thread_id: int):
         except InputError as exc:
             show_errors(form, exc.fields)
         else:
-            return redirect(thread_url(thread, post, q.page_of_post(current_user, post)))
+            return redirect(thread_url(thread.id, post_id=post.id,
+                                       page=q.page_of_post(current_user, post)))
     # Preview, or a reply to fix: show the last page with the form filled in.
     posts = q.thread_posts(current_user, thread, q.last_page(current_user, thread))
     preview = forums.render(form.body.data).html if _wants_preview() and form.body.data else None
@@ -120,7 +119,7 @@ def edit_thread(thread_id: int):
             return render_template("forums/edit_thread.html", thread=thread, form=form,
                                    tags=q.all_tags(), chosen=chosen, errors=exc.fields), exc.status
         flash("Thread updated.", "success")
-        return redirect(thread_url(thread))
+        return redirect(thread_url(thread.id))
     return render_template("forums/edit_thread.html", thread=thread, form=form, tags=q.all_tags(),
                            chosen=chosen, errors={})
 
@@ -139,13 +138,14 @@ def curate(thread_id: int):
         abort(400, "Unknown action.")
     forums.update_thread(current_user, thread, **changes)
     flash("Thread updated.", "success")
-    return redirect(thread_url(thread))
+    return redirect(thread_url(thread.id))
 
 
 @bp.route("/p/<int:post_id>")
 def post(post_id: int):
     post = q.get_post(current_user, post_id)
-    return redirect(thread_url(post.thread, post, q.page_of_post(current_user, post)))
+    return redirect(thread_url(post.thread_id, post_id=post.id,
+                               page=q.page_of_post(current_user, post)))
 
 
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])

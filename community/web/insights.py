@@ -1,15 +1,14 @@
 """The insights dashboard for staff: charts, the tables behind them, and a CSV of each table."""
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import permissions
 from ..errors import InputError
+from ..exports import csv_response
 from ..models import IdeaStatus
 from ..queries import analytics as qa
 from ..queries import forums as qf
@@ -356,23 +355,5 @@ def table_csv(name: str):
         abort(404)
     rng = request_range()
     table = TABLES[name](qa.Dashboard(rng))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(table.columns)
-    for row in table.rows:
-        writer.writerow([_csv_cell(v) for v in row])
     filename = f"insights-{name}-{rng.first.isoformat()}-{rng.last.isoformat()}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def _csv_cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return round(value, 1)
-    if isinstance(value, (Link, str)):
-        text = str(value)
-        # Spreadsheets run cells starting with these as formulas.
-        return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-    return value
+    return csv_response(filename, table.columns, table.rows)

@@ -1,28 +1,19 @@
 """Moderation pages: the review queue, the audit log, member tools, flagging, thread tools,
-watched words and rate limits; and the rate limits on posting, voting, flagging and joining."""
+watched words and rate limits."""
 
-import math
-import time
 from datetime import UTC, datetime, timedelta
-from functools import cache
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    url_for)
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
-from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import RateLimiter
-from redis import RedisError
-from werkzeug.exceptions import TooManyRequests
 
 from .. import permissions
 from ..errors import InputError, ValidationError
-from ..extensions import limiter
 from ..inputs import id_from
 from ..queries import forums as q
 from ..queries import moderation as qm
 from ..queries.paging import page_number
+from ..ratelimits import rate_limited
 from ..services import accounts, moderation, trust
 
 bp = Blueprint("moderation", __name__)
@@ -33,7 +24,6 @@ SUSPEND_FOR = [("1", "1 hour"), ("24", "1 day"), ("72", "3 days"), ("168", "1 we
 
 @bp.record_once
 def _install(state) -> None:
-    state.app.before_request(enforce_rate_limits)
     state.app.add_template_global(review_queue_count)
     state.app.add_template_global(moderation.claim_active)
 
@@ -43,65 +33,6 @@ def review_queue_count() -> int:
     if "review_queue_count" not in g:
         g.review_queue_count = qm.open_item_count()
     return g.review_queue_count
-
-
-# --- rate limits --------------------------------------------------------------------------
-
-# What is limited: endpoint -> kind; each kind has a per-member and a per-address limit
-# (config keys; admins may override them at /admin/rate-limits).
-RATE_LIMITED = {
-    "post": ({"forums.new_thread", "forums.reply", "api.start_thread", "api.reply"},
-             "POST_RATE_LIMIT", "POST_IP_RATE_LIMIT"),
-    "vote": ({"feedback.vote_thread", "feedback.vote_post", "polls.vote", "api.vote_thread",
-              "api.vote_post", "api.cast_ballot", "api.withdraw_ballot"},
-             "VOTE_RATE_LIMIT", "VOTE_IP_RATE_LIMIT"),
-    "flag": ({"moderation.flag_post", "api.flag_post"}, "FLAG_RATE_LIMIT", "FLAG_IP_RATE_LIMIT"),
-    "register": ({"auth.register", "api.register"}, None, "REGISTER_IP_RATE_LIMIT"),
-}
-_KIND_OF = {endpoint: kind for kind, (endpoints, _, _) in RATE_LIMITED.items()
-            for endpoint in endpoints}
-_NOUNS = {"post": "posts", "vote": "votes", "flag": "flags", "register": "sign-ups"}
-
-
-def enforce_rate_limits() -> None:
-    """Before a limited write: 429 with Retry-After once the member or their address is over a
-    limit. Counters live in the rate-limit storage (Redis when configured, so every process
-    shares them)."""
-    kind = _KIND_OF.get(request.endpoint or "")
-    if kind is None or request.method in ("GET", "HEAD", "OPTIONS") \
-            or not current_app.config["RATELIMIT_ENABLED"]:
-        return
-    _, member_key, address_key = RATE_LIMITED[kind]
-    limits = qm.rate_limits(current_app.config)
-    counted = []
-    if member_key and current_user.is_authenticated:
-        counted.append((limits[member_key], f"member:{current_user.id}"))
-    if address_key:
-        counted.append((limits[address_key], f"address:{get_remote_address()}"))
-    items = [(item, who) for text, who in counted for item in parse_many(text)]
-    try:
-        _count(limiter.limiter, kind, items)
-    except RedisError as exc:
-        # The shared counters are unreachable: count in this process until Redis is back,
-        # rather than refuse every write or stop limiting.
-        current_app.logger.warning("rate limit storage unreachable (%s): counting locally", exc)
-        _count(_in_memory(type(limiter.limiter)), kind, items)
-
-
-def _count(strategy: RateLimiter, kind: str, items: list[tuple[RateLimitItem, str]]) -> None:
-    for item, who in items:
-        if not strategy.test(item, "community", kind, who):
-            reset_at, _ = strategy.get_window_stats(item, "community", kind, who)
-            wait = max(1, math.ceil(reset_at - time.time()))
-            raise TooManyRequests(f"Too many {_NOUNS[kind]} in a short time. Please try again in "
-                                  f"{wait} seconds.", retry_after=wait)
-    for item, who in items:
-        strategy.hit(item, "community", kind, who)
-
-
-@cache
-def _in_memory(strategy: type[RateLimiter]) -> RateLimiter:
-    return strategy(MemoryStorage())
 
 
 # --- the review queue ---------------------------------------------------------------------
@@ -230,6 +161,7 @@ def member(username: str):
 
 @bp.route("/p/<int:post_id>/flag", methods=["GET", "POST"])
 @login_required
+@rate_limited("flag")
 def flag_post(post_id: int):
     post = q.get_post(current_user, post_id)
     errors, chosen, note = {}, request.form.get("reason", ""), request.form.get("note", "")

@@ -9,6 +9,7 @@ from .. import permissions
 from ..errors import InputError, ValidationError
 from ..queries import forums as q
 from ..queries import polls as pq
+from ..ratelimits import rate_limited
 from ..services import polls
 from . import forums as forum_pages
 
@@ -87,6 +88,7 @@ def _thread_page_with_error(poll, exc: InputError):
 
 @bp.route("/polls/<int:poll_id>/ballot", methods=["POST"])
 @login_required
+@rate_limited("vote")
 def vote(poll_id: int):
     poll = pq.get_poll(current_user, poll_id)
     try:
@@ -103,6 +105,7 @@ def vote(poll_id: int):
 
 @bp.route("/polls/<int:poll_id>/withdraw", methods=["POST"])
 @login_required
+@rate_limited("vote")
 def withdraw(poll_id: int):
     poll = pq.get_poll(current_user, poll_id)
     try:

@@ -7,7 +7,7 @@ from ..errors import InputError
 from ..queries import forums as q
 from ..queries import support as support_q
 from ..services import support
-from .forums import thread_url
+from ..urls import thread_url
 
 bp = Blueprint("support", __name__)
 
@@ -41,13 +41,13 @@ def accept_solution(thread_id: int):
     post_id = request.form.get("post_id", type=int)
     if post_id is None:
         flash("Choose the reply that solved the question.", "error")
-        return redirect(thread_url(thread))
+        return redirect(thread_url(thread.id))
     post = q.get_post(current_user, post_id)
     try:
         support.accept_solution(current_user, thread, post)
     except InputError as exc:
         flash(exc.message, "error")
-        return redirect(thread_url(thread))
+        return redirect(thread_url(thread.id))
     flash("Marked as the solution.", "success")
     return redirect(url_for("forums.post", post_id=post.id))
 
@@ -58,7 +58,7 @@ def unaccept_solution(thread_id: int):
     thread = q.get_thread(current_user, thread_id)
     support.unaccept_solution(current_user, thread)
     flash("The solution is unmarked; the question is open again.", "info")
-    return redirect(thread_url(thread))
+    return redirect(thread_url(thread.id))
 
 
 @bp.route("/t/<int:thread_id>/solution/fragment")
@@ -82,7 +82,7 @@ def rate_thread(thread_id: int):
     else:
         flash("Thank you for rating the help." if created else "Your rating is updated.",
               "success")
-    return redirect(thread_url(thread) + "#csat")
+    return redirect(thread_url(thread.id) + "#csat")
 
 
 @bp.route("/feedback/nps", methods=["GET", "POST"])

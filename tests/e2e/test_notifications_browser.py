@@ -31,7 +31,7 @@ def server(app, migrated_url, tmp_path, channel):
     env = {"DATABASE_URL": migrated_url, "SECRET_KEY": TEST_SETTINGS["SECRET_KEY"],
            "REDIS_URL": REDIS_URL, "COMMUNITY_SOCKETIO_CHANNEL": channel,
            "COMMUNITY_RATELIMIT_ENABLED": "false", "COMMUNITY_PASSWORD_TIME_COST": "1",
-           "COMMUNITY_PASSWORD_MEMORY_COST": "1024", "COMMUNITY_OUTBOX_POLL_SECONDS": "0.5"}
+           "COMMUNITY_PASSWORD_MEMORY_COST": "1024", "COMMUNITY_JOBS_POLL_SECONDS": "0.5"}
     [server] = start_servers(1, env, tmp_path)
     yield server
     server.stop()

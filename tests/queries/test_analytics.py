@@ -496,8 +496,8 @@ def test_a_post_held_for_review_counts_the_day_it_was_written(app):
     post = reply_at(author, thread, "2026-03-02T10:00", "Written on the second of March.")
     db.session.execute(MemberActivity.__table__.delete())
     db.session.commit()
-    from community.services import signals
+    from community.domain_events import PostPublished, record
 
-    signals.send("post_published", post=post)  # as approving it from the queue would
+    record(PostPublished(post))  # as approving it from the queue would
     assert _activity(author) == {date(2026, 3, 2)}
 

@@ -21,10 +21,10 @@ from community.models import (ApiToken, Base, Flag, Forum, Notification, OutboxE
                               ThreadVote, User, utcnow)
 from community.models.integrations import WebhookDelivery
 from community.queries.admin import account_export
+from community import domain_events
 from community.realtime import publisher
 from community.services import (accounts, advocacy, data_rights, feedback, follows, forums,
-                                mail, moderation, notifications, polls, signals, support,
-                                webhooks)
+                                mail, moderation, notifications, polls, support, webhooks)
 
 from ..conftest import csrf_token
 from ..factories import PASSWORD, make_forum, make_user
@@ -172,13 +172,9 @@ def test_the_world_really_names_her_everywhere(world):
 
 def _delete(world, mode):
     zelda = db.session.get(User, world["zelda"])
-    narrowed = []
-    signals.receiver("access_narrowed")(receiver := lambda **kw: narrowed.append(kw))
-    try:
-        with publisher.capture() as sent:
-            data_rights.delete_account(zelda, zelda, mode, PASSWORD)
-    finally:
-        signals._receivers["access_narrowed"].remove(receiver)
+    with domain_events.capture() as recorded, publisher.capture() as sent:
+        data_rights.delete_account(zelda, zelda, mode, PASSWORD)
+    narrowed = [vars(e) for e in recorded if isinstance(e, domain_events.AccessNarrowed)]
     db.session.expire_all()
     assert {"user_id": world["zelda"], "thread_id": None, "forum_id": None} in narrowed
     return sent

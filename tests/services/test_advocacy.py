@@ -197,6 +197,24 @@ def test_month_end_top10(member):
     assert advocacy.award_month_top10(utcnow().date()) == []  # once per month
 
 
+def test_month_end_refuses_a_month_that_has_not_ended(app, member):
+    make_thread(member, make_forum())  # points this month
+    this_month = utcnow().date().replace(day=1)
+    with pytest.raises(ValidationError):
+        advocacy.award_month_end(this_month)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["advocacy", "month-end", "--month", f"{this_month:%Y-%m}"])
+    assert result.exit_code != 0 and "has not ended yet" in result.output
+    result = runner.invoke(args=["advocacy", "month-end"])  # last month: nobody earned points
+    assert result.exit_code == 0 and result.output.startswith("Awarded 0 ")
+    assert "top10-month" not in {a.badge.slug for a in qa.awards_of(member)}
+
+    # On the 1st of next month, this month has ended: its top 10 is awarded.
+    following = (this_month + timedelta(days=32)).replace(day=1)
+    first = utcnow().replace(year=following.year, month=following.month, day=1)
+    assert [a.user_id for a in advocacy.award_month_end(now=first)] == [member.id]
+
+
 def test_recompute_matches_the_live_counters_after_random_actions(staff, admin):
     rng = random.Random(7)
     people = [make_user(f"person{i}") for i in range(6)]

@@ -151,3 +151,18 @@ def test_starting_and_replying_follow_the_thread(member, moderator):
     make_reply(member, thread)  # replying again keeps the chosen level
     levels = {(f.user_id, f.level) for f in db.session.query(ThreadFollow)}
     assert levels == {(member.id, "tracking"), (moderator.id, "watching")}
+
+
+def test_a_merged_duplicate_takes_no_status(ideas, member, staff):
+    first = make_thread(member, ideas, title="Dark mode")
+    duplicate = make_thread(make_user("dana"), ideas, title="Night theme please")
+    feedback.merge_idea(staff, duplicate, first)
+    changes = db.session.query(StatusChange).count()
+    notices = db.session.query(Notification).count()
+    with publisher.capture() as events, pytest.raises(Conflict, match="merged"):
+        feedback.set_idea_status(staff, duplicate, "planned", "On the roadmap")
+    assert events == []
+    assert db.session.query(StatusChange).count() == changes
+    assert db.session.query(Notification).count() == notices
+    db.session.refresh(duplicate)
+    assert duplicate.status == "duplicate"

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from community.extensions import db
+from community.jobs.queue import start_consumer, stop_consumer
 from community.models import OutboxEmail, StatusChange, utcnow
 from community.services import feedback, follows, mail, notifications
 from community.services.unit import use_case
@@ -193,12 +194,13 @@ def test_smtp_url(app_factory, monkeypatch):
 
 
 def test_the_background_sender_sends_what_a_commit_queued(app_factory):
-    app = app_factory(OUTBOX_POLL_SECONDS=0.2, OUTBOX_SENDER=False)
-    assert mail.start_sender(app) is None  # turned off
-    app.config["OUTBOX_SENDER"] = True
-    thread = mail.start_sender(app)
+    # The sender is now the job queue's consumer that `community serve` starts.
+    app = app_factory(JOBS_BACKEND="sqlite", JOBS_POLL_SECONDS=0.2, JOBS_CONSUMER=False)
+    assert start_consumer(app) is None  # turned off
+    app.config["JOBS_CONSUMER"] = True
+    consumer = start_consumer(app)
     try:
-        assert thread.is_alive() and mail.start_sender(app) is thread  # one per app
+        assert consumer.scheduler.is_alive() and start_consumer(app) is consumer  # one per app
         make_user("mia")
         make_thread(make_user("moe"), make_forum(), body="Hello @mia")
         for _ in range(100):  # waits for the outcome, up to 10 s; not a timing assertion
@@ -206,8 +208,8 @@ def test_the_background_sender_sends_what_a_commit_queued(app_factory):
                 break
             time.sleep(0.1)
     finally:
-        mail.stop_sender(app)
-    assert not thread.is_alive()
+        stop_consumer(app)
+    assert not consumer.scheduler.is_alive()
     [path] = eml_files(app)
     assert "Hello @mia" in parse(path).get_body(("plain",)).get_content()
 

@@ -13,7 +13,8 @@ from community.permissions import can
 from community.queries import forums as q
 from community.queries import moderation as qm
 from community.realtime import publisher
-from community.services import feedback, forums, moderation, signals
+from community import domain_events
+from community.services import feedback, forums, moderation
 
 from ..factories import make_forum, make_reply, make_thread, make_user
 
@@ -35,17 +36,11 @@ def established(name="olga", level=2):
 
 @contextmanager
 def moderation_actions():
-    """Collect the moderation_action signals sent while the block runs."""
+    """Collect the ModerationAction events recorded while the block runs (once it has run)."""
     seen = []
-
-    def record(**data):
-        seen.append(data)
-
-    signals.receiver("moderation_action")(record)
-    try:
+    with domain_events.capture() as recorded:
         yield seen
-    finally:
-        signals._receivers["moderation_action"].remove(record)
+    seen.extend(e for e in recorded if isinstance(e, domain_events.ModerationAction))
 
 
 def public(events):
@@ -103,7 +98,7 @@ def test_a_new_members_linky_reply_waits_while_an_established_one_goes_out(auto)
     assert next(e for e in sent if e.name == "post.created").payload["post"]["id"] == held.id
     assert next(e for e in sent if e.name == "moderation.item").payload["item"]["status"] == \
         "resolved"
-    assert [(a["action"], a["target_user"].username) for a in actions] == [("approve", "newbie")]
+    assert [(a.action, a.target_user.username) for a in actions] == [("approve", "newbie")]
     assert audit_actions() == ["approve"]
 
 
@@ -352,7 +347,7 @@ def test_hiding_and_restoring_keep_the_counters(app, member, moderator):
         moderation.hide_post(moderator, reply, "Rude")
     assert counters(thread) == (0, 2, 2)
     assert public(sent) == [("post.removed", (f"thread:{thread.id}",))]
-    assert actions[0]["action"] == "hide" and actions[0]["post"] is reply
+    assert actions[0].action == "hide" and actions[0].post is reply
     with pytest.raises(Conflict):
         moderation.hide_post(moderator, reply)
     moderation.restore_post(moderator, reply)
@@ -405,7 +400,7 @@ def test_suspending_a_member_makes_them_read_only_and_tells_them_why(app, member
         moderation.suspend_member(moderator, member, until, "Spamming links")
     db.session.refresh(member)
     assert member.is_suspended() and member.suspended_reason == "Spamming links"
-    assert actions[0]["action"] == "suspend" and actions[0]["target_user"] is member
+    assert actions[0].action == "suspend" and actions[0].target_user is member
     thread = make_thread(moderator, make_forum())
     with pytest.raises(Forbidden, match="until .* Reason: Spamming links"):
         forums.reply(member, thread, "Let me post")

@@ -8,8 +8,9 @@ from community.extensions import db
 from community.models import Notification, OutboxEmail, Post, Role, ThreadFollow
 from community.realtime import publisher
 from community.models import utcnow
+from community.domain_events import ModerationAction, RankReached, record
 from community.services import (advocacy, feedback, follows, forums, moderation, notifications,
-                                signals, support)
+                                support)
 from community.services.unit import use_case
 from community.text import quote_reference
 
@@ -220,7 +221,7 @@ def test_badges_and_ranks(member, staff):
 
     @use_case
     def reach_rank():
-        signals.send("rank_reached", user=member, rank="Contributor")
+        record(RankReached(member, "Contributor"))
 
     reach_rank()
     db.session.expire_all()
@@ -256,8 +257,7 @@ def test_ones_own_moderator_action_tells_no_one(forum, moderator):
 
     @use_case
     def act():
-        signals.send("moderation_action", action="edit_post", actor=moderator,
-                     target_user=moderator, post=thread_post(thread), reason="")
+        record(ModerationAction("edit_post", moderator, moderator, thread_post(thread), ""))
 
     act()
     assert about_posts() == []
@@ -372,3 +372,16 @@ def test_email_goes_to_offline_members_once_per_unread_notification(app, forum, 
     monkeypatch.setattr(app.extensions["presence"], "is_online", lambda user_id: True)
     make_reply(moderator, thread, "@mia online now")
     assert db.session.query(OutboxEmail).count() == 1  # she saw the bell instead
+
+
+def test_a_post_hidden_by_flags_does_not_blame_a_moderator(app, moderator):
+    author = make_user("troll")
+    post = make_reply(author, make_thread(moderator, make_forum("lounge")), "Spammy reply")
+    flaggers = [make_user(f"flagger{i}") for i in range(3)]
+    flaggers[0].trust_level = 2  # weighs 2: three flags reach the weight that hides
+    db.session.commit()
+    for flagger in flaggers:
+        moderation.flag_post(flagger, post, "spam")
+    [notice] = db.session.query(Notification).filter_by(user_id=author.id, kind="moderation").all()
+    assert "moderator" not in notice.message.split(".")[0].lower()
+    assert notice.message.startswith("Members' flags hid your post")

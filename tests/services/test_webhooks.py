@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from community.errors import Forbidden, ValidationError
 from community.extensions import db
-from community.models import utcnow
+from community.jobs.queue import queue_of, start_consumer, stop_consumer
+from community.models import Role, utcnow
 from community.models.integrations import Webhook, WebhookDelivery
 from community.services import advocacy, feedback, forums, support, webhooks
 from community.services.unit import use_case
@@ -191,7 +192,7 @@ def test_a_rolled_back_change_queues_nothing(app, admin, member, receiver):
     with pytest.raises(RuntimeError):
         reply_then_fail()
     assert deliveries() == []
-    assert "webhook_worker" not in app.extensions
+    assert queue_of(app).pending() == []  # no job was enqueued either
 
 
 def test_each_subscribed_event_is_queued(app, admin, staff, member, receiver):
@@ -372,9 +373,12 @@ def test_deleting_a_webhook_deletes_its_log(app, admin, member, receiver):
     assert deliveries() == [] and db.session.query(Webhook).count() == 0
 
 
-def test_the_worker_thread_sends_after_commit(app, admin, member, receiver):
-    app.config["WEBHOOKS_WORKER"] = True
+def test_the_worker_thread_sends_after_commit(app_factory, receiver):
+    # The worker is now the job queue's consumer that `community serve` starts.
+    app = app_factory(WEBHOOKS_ALLOW_LOOPBACK=True, JOBS_BACKEND="sqlite", JOBS_POLL_SECONDS=0.2)
+    admin, member = make_user("ada", role=Role.ADMIN), make_user("mia")
     hook_for(admin, receiver.url, "thread.created")
+    start_consumer(app)
     try:
         make_thread(member, make_forum())
         assert receiver.arrived.wait(10), "the worker sent nothing"
@@ -388,7 +392,7 @@ def test_the_worker_thread_sends_after_commit(app, admin, member, receiver):
         assert deliveries()[0].status == "delivered"
         assert receiver.events() == ["thread.created"]
     finally:
-        webhooks.worker_for(app).stop()
+        stop_consumer(app)
 
 
 def test_cli_delivers_what_is_due(app, admin, member, receiver):
