@@ -1,6 +1,7 @@
 """The `community` command: a Flask CLI group over the app factory."""
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -131,9 +132,85 @@ def user_create(username: str, email: str, password: str, role: str) -> None:
     try:
         user = register_user(username, email, password, role=Role(role))
     except DomainError as exc:
-        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
-        raise click.ClickException(f"{exc.message} {details}".strip()) from None
+        raise _refused(exc) from None
     click.echo(f"Created {user.role} {user.username} (id {user.id}).")
+
+
+def _member(username: str):
+    from .errors import NotFound
+    from .services.accounts import get_user
+
+    try:
+        return get_user(username)
+    except NotFound:
+        raise click.ClickException(f"No member is called {username}.") from None
+
+
+def _refused(exc) -> click.ClickException:
+    details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+    return click.ClickException(f"{exc.message} {details}".strip())
+
+
+@user_group.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--keep-tokens", is_flag=True, help="Leave the member's API tokens working.")
+@with_appcontext
+def user_set_password(username: str, password_stdin: bool, keep_tokens: bool) -> None:
+    """Give a member a new password (they are signed out everywhere): how an operator lets
+    someone back in, an admin included."""
+    from .errors import DomainError
+    from .permissions import Operator
+    from .services.accounts import set_password
+
+    user = _member(username)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        set_password(Operator(), user, password, revoke_tokens=not keep_tokens)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    tokens = "kept" if keep_tokens else "revoked"
+    click.echo(f"New password set for {user.username}; every session ended, API tokens {tokens}.")
+
+
+@user_group.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@with_appcontext
+def user_set_role(username: str, role: str) -> None:
+    """Give a member another role (the last admin cannot step down)."""
+    from .errors import DomainError
+    from .permissions import Operator
+    from .services.accounts import set_role
+
+    user = _member(username)
+    try:
+        set_role(Operator(), user, role)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    click.echo(f"{user.username} is now {role}.")
+
+
+@user_group.command("list")
+@click.option("--role", type=click.Choice([r.value for r in Role]), help="Only this role.")
+@with_appcontext
+def user_list(role: str | None) -> None:
+    """Members, oldest first: username, role, email, joined, and any suspension."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import User
+
+    query = select(User).order_by(User.id)
+    if role:
+        query = query.where(User.role == role)
+    for user in db.session.scalars(query):
+        state = f"  suspended until {user.suspended_until:%Y-%m-%d}" if user.is_suspended() else ""
+        click.echo(f"{user.username:<30} {user.role:<10} {user.email:<40} "
+                   f"{user.created_at:%Y-%m-%d}{state}")
 
 
 @click.command("seed")

@@ -52,3 +52,58 @@ def test_db_upgrade_creates_a_fresh_sqlite_database(tmp_path):
 def test_serve_command_is_registered(app):
     result = app.test_cli_runner().invoke(args=["serve", "--help"])
     assert result.exit_code == 0 and "--port" in result.output
+
+
+def test_an_operator_lets_a_locked_out_admin_back_in(app):
+    from community.models import ApiToken, LoginSession
+    from community.services import accounts, sessions
+
+    from .factories import PASSWORD, make_user
+
+    boss = make_user("boss", role="admin")
+    sessions.start(boss, "old laptop")
+    accounts.issue_token(boss, "old script", "read")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["user", "set-password", "BOSS", "--password-stdin"],
+                           input="a fresh operator passphrase\n")
+    assert result.exit_code == 0, result.output
+    assert accounts.authenticate("boss", "a fresh operator passphrase") is not None
+    assert accounts.authenticate("boss", PASSWORD) is None
+    assert db.session.query(LoginSession).count() == 0
+    assert all(t.revoked_at is not None for t in db.session.query(ApiToken))
+
+    prompted = runner.invoke(args=["user", "set-password", "boss"],
+                             input="another long passphrase\nanother long passphrase\n")
+    assert prompted.exit_code == 0, prompted.output
+    assert accounts.authenticate("boss", "another long passphrase") is not None
+
+
+def test_set_password_refuses_weak_passwords_and_unknown_members(app):
+    from community.services import accounts
+
+    from .factories import PASSWORD, make_user
+
+    make_user("mia")
+    runner = app.test_cli_runner()
+    weak = runner.invoke(args=["user", "set-password", "mia", "--password-stdin"], input="short\n")
+    assert weak.exit_code != 0 and "password" in weak.output
+    assert accounts.authenticate("mia", PASSWORD) is not None
+    unknown = runner.invoke(args=["user", "set-password", "nobody", "--password-stdin"],
+                            input="a long enough passphrase\n")
+    assert unknown.exit_code != 0 and "No member is called nobody" in unknown.output
+
+
+def test_set_role_and_list(app):
+    from .factories import make_user
+
+    make_user("root", role="admin"), make_user("mia")
+    runner = app.test_cli_runner()
+    done = runner.invoke(args=["user", "set-role", "mia", "moderator"])
+    assert done.exit_code == 0 and "mia is now moderator" in done.output
+    assert db.session.scalar(select(User.role).where(User.username == "mia")) == "moderator"
+    last_admin = runner.invoke(args=["user", "set-role", "root", "member"])
+    assert last_admin.exit_code != 0 and "at least one admin" in last_admin.output
+    listed = runner.invoke(args=["user", "list"]).output.splitlines()
+    assert [line.split()[:3] for line in listed] == [["root", "admin", "root@example.com"],
+                                                     ["mia", "moderator", "mia@example.com"]]
+    assert runner.invoke(args=["user", "list", "--role", "admin"]).output.split()[0] == "root"

@@ -135,6 +135,22 @@ def change_password(actor: User, current_password: str, new_password: str,
 
 
 @use_case
+def set_password(actor, user: User, new_password: str, *, revoke_tokens: bool = True) -> None:
+    """The member's operator (command line): replace a password without the old one, ending
+    every session of the member and, unless told otherwise, their API tokens."""
+    permissions.require(actor, "manage_members", user)
+    if problem := _password_problem(new_password, user.username, user.email.split("@")[0]):
+        raise ValidationError("Choose a stronger password.", {"password": problem})
+    user.password_hash = hash_password(new_password)
+    sessions.end_all(user)
+    if revoke_tokens:
+        for token in user.tokens:
+            if token.revoked_at is None:
+                token.revoked_at = utcnow()
+        record(AccessNarrowed(user_id=user.id))
+
+
+@use_case
 def set_role(actor, user: User, role: str) -> User:
     """Admins: give `user` another role; the last admin cannot step down."""
     permissions.require(actor, "set_role", user)
