@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: run test install assets migrate seed load soak fuzz faults clean
 
 run: install assets migrate seed
-	$(BIN)/community serve --host 127.0.0.1 --port 5000
+	COMMUNITY_REQUIRE_2FA_FOR_STAFF=false $(BIN)/community serve --host 127.0.0.1 --port 5000
 
 test: install assets
 	$(BIN)/pytest $(PYTEST_ARGS)

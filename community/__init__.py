@@ -83,6 +83,9 @@ def configure_extensions(app: Flask) -> None:
     from .realtime.presence import make_presence
 
     auth.configure(login_manager)
+    from . import oidc
+
+    oidc.init_app(app)  # the OpenID Connect providers of OIDC_PROVIDERS, as Authlib clients
     app.extensions["presence"] = make_presence(app.config["REDIS_URL"],
                                                 app.config["SOCKETIO_CHANNEL"])
 

@@ -19,6 +19,9 @@ DEFAULTS = {
     "RATELIMIT_SWALLOW_ERRORS": True,
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute",
+    # Staff and admins must turn on two-factor authentication before any staff page
+    # (`make run`, the demo, turns it off).
+    "REQUIRE_2FA_FOR_STAFF": True,
     # argon2id cost; tests lower it so the suite stays fast.
     "PASSWORD_TIME_COST": 3,
     "PASSWORD_MEMORY_COST": 65536,
@@ -92,6 +95,29 @@ DEFAULTS = {
     "FLAG_RATE_LIMIT": "10 per hour",
     "FLAG_IP_RATE_LIMIT": "30 per hour",
     "REGISTER_IP_RATE_LIMIT": "5 per hour",
+    # --- password reset by email (docs/security.md) ---
+    # How long an emailed reset link works (it works once).
+    "PASSWORD_RESET_HOURS": 1,
+    # Reset emails asked for per email address (whoever asks), and per client address.
+    "PASSWORD_RESET_RATE_LIMIT": "3 per hour",
+    "PASSWORD_RESET_IP_RATE_LIMIT": "10 per hour",
+    # --- email confirmation ---
+    # How long the link in a confirmation email works.
+    "VERIFY_EMAIL_HOURS": 48,
+    # Confirmation emails a member may ask to be sent again.
+    "VERIFY_EMAIL_RATE_LIMIT": "3 per hour",
+    # Refuse posts (403) from members who have not confirmed their address yet.
+    "REQUIRE_VERIFIED_EMAIL_TO_POST": False,
+    # --- sign in with OpenID Connect (README, docs/security.md) ---
+    # A JSON list: [{"name": "acme", "title": "Acme ID", "issuer": "https://id.acme.example",
+    # "client_id": "…", "client_secret": "…", "scope": "openid email profile"}]; the issuer's
+    # /.well-known/openid-configuration tells the rest.
+    "OIDC_PROVIDERS": [],
+    # Link a first OIDC sign-in to the account with the same email, when the provider says
+    # it verified that email; off, such a member links it from Settings once signed in.
+    "OIDC_LINK_VERIFIED_EMAIL": True,
+    # Seconds of clock difference allowed on an ID token's exp/iat.
+    "OIDC_LEEWAY_SECONDS": 60,
 }
 
 

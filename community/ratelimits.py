@@ -138,3 +138,39 @@ def _login_tried() -> str:
     data = request.get_json(silent=True) if request.is_json else request.form
     login = data.get("login") if isinstance(data, dict) or hasattr(data, "get") else None
     return "login:" + (login.strip().lower() if isinstance(login, str) else "")
+
+
+def reset_limits(view: Callable) -> Callable:
+    """The limits on asking for password reset emails (the page and the API share them).
+
+    Per client address, and per email address asked about (whatever the client address,
+    so nobody floods one inbox). Every request counts, known address or not: the answer
+    must not depend on whether an account exists.
+    """
+    def per_address() -> str:
+        return current_app.config["PASSWORD_RESET_IP_RATE_LIMIT"]
+
+    def per_account() -> str:
+        return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+
+    view = limiter.shared_limit(per_account, scope="reset-account", key_func=_reset_asked,
+                                methods=["POST"])(view)
+    return limiter.shared_limit(per_address, scope="reset-address", methods=["POST"])(view)
+
+
+def _reset_asked() -> str:
+    data = request.get_json(silent=True) if request.is_json else request.form
+    email = data.get("email") if isinstance(data, dict) or hasattr(data, "get") else None
+    return "reset:" + (email.strip().lower() if isinstance(email, str) else "")
+
+
+def confirm_limits(view: Callable) -> Callable:
+    """The limit on sending a member's confirmation email again (page and API share it)."""
+    def limit() -> str:
+        return current_app.config["VERIFY_EMAIL_RATE_LIMIT"]
+
+    def member() -> str:
+        return f"member:{current_user.get_id()}"
+
+    return limiter.shared_limit(limit, scope="confirm-email", key_func=member,
+                                methods=["POST"])(view)

@@ -32,6 +32,9 @@ TEST_SETTINGS = {
     "LEADERBOARD_BROADCAST_SECONDS": 0.05,
     # Jobs wait in the app's own memory until a test runs them (tests/jobs/).
     "JOBS_BACKEND": "memory",
+    # Staff fixtures reach staff pages without enrolling; tests/security/test_two_factor.py
+    # turns it on.
+    "REQUIRE_2FA_FOR_STAFF": False,
 }
 
 

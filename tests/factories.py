@@ -7,7 +7,8 @@ PASSWORD = "a long test passphrase"
 
 
 def make_user(username: str, role: Role = Role.MEMBER, password: str = PASSWORD):
-    return accounts.register_user(username, f"{username}@example.com", password, role=role)
+    return accounts.register_user(username, f"{username}@example.com", password, role=role,
+                                  verified=True)
 
 
 def make_forum(slug: str = "general", kind: str = "discussion", private: bool = False, **kw):

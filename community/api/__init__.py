@@ -40,6 +40,7 @@ def _require_method_scope(token) -> None:
 def register(app: Flask) -> None:
     # Importing the route modules registers their routes on bp.
     from . import (admin, advocacy, analytics, feedback, forums, moderation,  # noqa: F401
-                   notifications, openapi, polls, search, support, tokens, users)
+                   notifications, openapi, password_resets, polls, search, support, tokens,
+                   users)
 
     app.register_blueprint(bp)

@@ -21,12 +21,22 @@ class TokenIn(Body):
     password: StrictStr
     name: StrictStr = "API token"
     scopes: StrictStr = "read write"
+    # A current two-factor code (or a recovery code): required when the member has 2FA on.
+    code: StrictStr | None = None
 
 
 class TokenOut(BaseModel):
     token: str
     name: str
     scopes: str
+
+
+class PasswordResetIn(Body):
+    email: StrictStr
+
+
+class NewPasswordIn(Body):
+    password: StrictStr
 
 
 class UserOut(BaseModel):
@@ -42,6 +52,7 @@ class UserOut(BaseModel):
     avatar_url: str
     created_at: datetime
     email: str | None = None
+    email_verified: bool | None = None
 
 
 class ErrorDetail(BaseModel):

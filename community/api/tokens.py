@@ -1,11 +1,12 @@
-"""API tokens for integrations: issue with a login and password, revoke the current one."""
+"""API tokens for integrations: issue with a login and password (and a two-factor code when
+the member has it on), revoke the current one."""
 
 from flask import g, jsonify
 from flask_login import current_user
 
 from ..errors import NotAuthenticated
 from ..ratelimits import login_limits
-from ..services import accounts
+from ..services import accounts, two_factor
 from . import bp
 from .io import documented, parse
 from .schemas import TokenIn, TokenOut
@@ -20,6 +21,8 @@ def create():
     user = accounts.authenticate(data.login, data.password)
     if user is None or not user.is_active:
         raise NotAuthenticated("Wrong login or password.")
+    if two_factor.is_enabled(user) and (refusal := two_factor.check_code(user, data.code or "")):
+        raise NotAuthenticated(f"Two-factor code needed: {refusal}")
     parent = g.get("api_token")
     token, secret = accounts.issue_token(user, data.name, data.scopes,
                                          within=set(parent.scopes.split()) if parent else None)

@@ -51,6 +51,8 @@ class User(Timestamped, Base):
     # Notifications: email digests (off, daily, weekly) and following what one posts in.
     digest: Mapped[str] = mapped_column(String(8), default="weekly", server_default="weekly")
     auto_follow: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # When the member confirmed their email address; until then no notification emails.
+    email_verified_at: Mapped[datetime | None]
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 
@@ -121,5 +123,24 @@ class LoginSession(Base):
     device: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class PasswordReset(Base):
+    """One emailed "choose a new password" link: single-use, expiring.
+
+    Only the sha256 of the link's token is stored, as for API tokens, so a copy of the
+    table opens no account.
+    """
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")

@@ -11,7 +11,7 @@ from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..extensions import db
 from ..models import ApiToken, Role, User, utcnow
 from ..security import hash_password, hash_token, new_token, verify_password
-from . import sessions
+from . import email_verification, sessions
 from .unit import use_case
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{2,29}$")
@@ -61,8 +61,12 @@ def _password_problem(password: str, *personal: str) -> str | None:
 
 
 @use_case
-def register_user(username: str, email: str, password: str, role: Role = Role.MEMBER) -> User:
-    """Anyone: create a member account (other roles only from the CLI and the demo seed)."""
+def register_user(username: str, email: str, password: str, role: Role = Role.MEMBER,
+                  verified: bool = False) -> User:
+    """Anyone: create a member account (other roles only from the CLI and the demo seed).
+
+    The address gets a confirmation email, unless the caller vouches for it (`verified`).
+    """
     username, email = username.strip(), email.strip().lower()
     errors: dict[str, str] = {}
     if not USERNAME_RE.match(username):
@@ -85,10 +89,12 @@ def register_user(username: str, email: str, password: str, role: Role = Role.ME
         raise Conflict("That account already exists.", taken)
 
     user = User(username=username, email=email, password_hash=hash_password(password), role=role,
-                trust_level=0)
+                trust_level=0, email_verified_at=utcnow() if verified else None)
     db.session.add(user)
     db.session.flush()
     record(MemberJoined(user))
+    if not verified:
+        email_verification.send_confirmation(user)
     return user
 
 

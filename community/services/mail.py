@@ -38,6 +38,8 @@ from .unit import use_case
 
 # Seconds to wait before the 2nd, 3rd… attempt; after the last one the email has failed.
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600)
+# Emails about the account itself (its password, its address): no one-click unsubscribe.
+ACCOUNT_KINDS = {"password_reset", "password_changed", "confirm_email"}
 DIGEST_PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 
 
@@ -111,6 +113,8 @@ def queue_digest(user: User, period: str, until: datetime | None = None) -> bool
     from ..queries.notifications import digest_for
 
     until = until or utcnow()
+    if user.email_verified_at is None:  # only the confirmation goes to an unconfirmed address
+        return False
     digest = digest_for(user, until - DIGEST_PERIODS[period], until)
     if digest.is_empty:
         return False
@@ -206,7 +210,7 @@ def build_message(email: OutboxEmail) -> EmailMessage:
     domain = urlsplit(urls.absolute("/")).hostname or "localhost"
     message["Message-ID"] = make_msgid(f"outbox.{email.id}", domain=domain)
     message["Auto-Submitted"] = "auto-generated"
-    if email.user_id is not None:
+    if email.user_id is not None and email.kind not in ACCOUNT_KINDS:
         message["List-Unsubscribe"] = f"<{unsubscribe_url(email.user_id, email.kind)}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(email.body_text)

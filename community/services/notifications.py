@@ -149,7 +149,9 @@ def _deliver(intents: list[Intent]) -> None:
         notification, new = _store(intent, groups) if in_app else (None, True)
         if notification is not None:
             stored.append(notification)
-        if email and new and KINDS[intent.kind].email == "now" and not is_online(user.id):
+        # An address the member has not confirmed gets no notification emails.
+        if email and new and KINDS[intent.kind].email == "now" \
+                and user.email_verified_at is not None and not is_online(user.id):
             emails.append((user, intent, notification))
     if stored:
         # One flush for the whole batch (the emails' keys need the new notifications' ids).

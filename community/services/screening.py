@@ -55,6 +55,12 @@ def _refuse_if_silenced(actor) -> None:
                         f"{reason}")
 
 
+def _refuse_if_unconfirmed(actor) -> None:
+    if current_app.config["REQUIRE_VERIFIED_EMAIL_TO_POST"] and actor.email_verified_at is None:
+        raise Forbidden("Confirm your email address before you post: open the link we emailed "
+                        "you, or ask for a new one.")
+
+
 def _refuse_blocked(words: list[spam.Watched], body: str, title: str | None) -> None:
     for field, value in (("title", title), ("body", body)):
         if value and (word := spam.watched_in(value, words, "block")) is not None:
@@ -92,6 +98,7 @@ def screen(actor: User, forum: Forum, body: str, *, title: str | None = None,
     if permissions.can(actor, "moderate"):
         return Screening(body, rendered, tuple(reasons), title)
     _refuse_if_silenced(actor)
+    _refuse_if_unconfirmed(actor)
     _refuse_blocked(words, body, title)
     if forum.premoderated:
         reasons.append("Pre-moderated forum: every post is reviewed before it is published.")

@@ -7,13 +7,14 @@ from flask import Flask
 from .. import permissions
 from ..models import utcnow
 from . import (account, admin, advocacy, auth, data_rights, feedback, forums, health, home,
-               insights, moderation, notifications, polls, search, support)
+               insights, moderation, notifications, oidc, polls, search, support, two_factor)
 
 
 def register(app: Flask) -> None:
     for module in (home, auth, account, forums, feedback, support, polls, advocacy, search, health,
-                   admin, data_rights, insights, notifications, moderation):
+                   admin, data_rights, insights, notifications, moderation, oidc, two_factor):
         app.register_blueprint(module.bp)
+    app.before_request(two_factor.enrol_staff_first)
     app.add_template_filter(ago)
     app.add_template_global(permissions.can, "can")
 

@@ -12,7 +12,7 @@ from ..models import ApiToken
 from ..queries import advocacy as qa
 from ..queries.forums import user_activity
 from ..services.advocacy import rank_for
-from ..services import accounts, sessions
+from ..services import accounts, sessions, two_factor
 from .forms import PasswordForm, ProfileForm, TokenForm, show_errors
 
 bp = Blueprint("account", __name__)
@@ -113,11 +113,15 @@ def tokens():
     offered = {s: SCOPE_LABELS[s] for s in accounts.scopes_open_to(current_user)}
     chosen = request.form.getlist("scopes") if request.method == "POST" else ["read", "write"]
     scope_error = None
+    needs_code = two_factor.is_enabled(current_user)
     if form.validate_on_submit():
         if "scopes_shown" not in request.form and not chosen:
             chosen = ["read", "write"]  # a client that knows nothing of scopes
         if not chosen:
             scope_error = "Choose at least one of the scopes listed."
+            status = 400
+        elif needs_code and (refusal := two_factor.check_code(current_user, form.code.data or "")):
+            form.code.errors = [refusal]  # a new token needs a fresh second factor
             status = 400
         else:
             try:
@@ -128,7 +132,8 @@ def tokens():
                 scope_error, status = exc.fields.get("scopes"), exc.status
     live = [t for t in current_user.tokens if t.is_live]
     return render_template("account/tokens.html", form=form, secret=secret, tokens=live,
-                           offered=offered, chosen=chosen, scope_error=scope_error), status
+                           offered=offered, chosen=chosen, scope_error=scope_error,
+                           needs_code=needs_code), status
 
 
 @bp.route("/settings/tokens/<int:token_id>/revoke", methods=["POST"])

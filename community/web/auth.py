@@ -1,14 +1,16 @@
-"""Register, log in, log out."""
+"""Register, log in, log out, reset a forgotten password."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, flash, make_response, redirect, render_template, request,
+                   url_for)
 from flask_login import current_user, login_required
 
 from ..auth import sign_in, sign_out
 from ..errors import InputError
-from ..ratelimits import login_limits, rate_limited
-from ..services import accounts
-from .forms import LoginForm, RegisterForm, show_errors
+from ..ratelimits import confirm_limits, login_limits, rate_limited, reset_limits
+from ..services import accounts, email_verification, password_resets
+from .forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm, show_errors
 from .navigation import local_path
+from .two_factor import continue_sign_in
 
 bp = Blueprint("auth", __name__)
 
@@ -47,8 +49,7 @@ def login():
             flash("This account is suspended.", "error")
             return render_template("auth/login.html", form=form), 403
         if user is not None:
-            sign_in(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return continue_sign_in(user, _safe_next(request.args.get("next")))
         # One message whatever was wrong, so nobody can probe which accounts exist.
         form.password.errors = ["Wrong username/email or password."]
         return render_template("auth/login.html", form=form), 401
@@ -60,4 +61,65 @@ def login():
 def logout():
     sign_out()
     flash("You are logged out.", "info")
+    return redirect(url_for("home.index"))
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+@reset_limits
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        # The same page whether or not an account uses the address.
+        password_resets.request_password_reset(form.email.data)
+        return render_template("auth/forgot_password.html", form=form, sent=True)
+    return render_template("auth/forgot_password.html", form=form, sent=False), \
+        400 if form.errors else 200
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    form = ResetPasswordForm()
+    if password_resets.find_reset(token) is None:
+        return _link_page(form, invalid=True), 400
+    if form.validate_on_submit():
+        try:
+            password_resets.reset_password(token, form.password.data)
+        except InputError as exc:
+            if "token" in exc.fields:  # used by a request that came first
+                return _link_page(form, invalid=True), 400
+            show_errors(form, exc.fields)
+            return _link_page(form, invalid=False), exc.status
+        flash("Your password is changed, and every session is signed out. Log in with the "
+              "new password.", "success")
+        return redirect(url_for("auth.login"))
+    return _link_page(form, invalid=False), 400 if form.errors else 200
+
+
+def _link_page(form: ResetPasswordForm, *, invalid: bool):
+    response = make_response(render_template("auth/reset_password.html", form=form,
+                                             invalid=invalid))
+    # The token is in this page's URL: no link followed from it may carry it away.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/confirm-email/<token>")
+def confirm_email(token: str):
+    try:
+        user, newly = email_verification.confirm_email(token)
+    except InputError:
+        return render_template("auth/confirm_email.html", confirmed=False), 400
+    return render_template("auth/confirm_email.html", confirmed=True, newly=newly, user=user)
+
+
+@bp.route("/confirm-email", methods=["POST"])
+@login_required
+@confirm_limits
+def resend_confirmation():
+    try:
+        email_verification.resend_confirmation(current_user)
+    except InputError as exc:
+        flash(exc.message, "info")
+    else:
+        flash(f"We sent a new confirmation link to {current_user.email}.", "success")
     return redirect(url_for("home.index"))

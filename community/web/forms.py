@@ -16,6 +16,14 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", [InputRequired()])
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", [InputRequired()])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", [InputRequired()])
+
+
 class ProfileForm(FlaskForm):
     display_name = StringField("Display name")
     bio = TextAreaField("About you")
@@ -28,6 +36,17 @@ class PasswordForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField("Token name", [InputRequired()])
+    # Asked only when the member has two-factor authentication on: a fresh second factor.
+    code = StringField("Two-factor code")
+
+
+class TwoFactorCodeForm(FlaskForm):
+    code = StringField("Code", [InputRequired()])
+
+
+class TwoFactorDisableForm(FlaskForm):
+    password = PasswordField("Password", [InputRequired()])
+    code = StringField("Code from your app, or a recovery code", [InputRequired()])
 
 
 def show_errors(form: FlaskForm, fields: dict[str, str]) -> None:

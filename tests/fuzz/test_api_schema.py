@@ -5,6 +5,7 @@ everything, so half the generated ids, slugs and usernames name real objects and
 requests reach past the 404s into the code behind them.
 """
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -23,8 +24,9 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
 from sqlalchemy import select
 
 from community.extensions import db
-from community.models import Post, ReviewItem, Role, User
-from community.services import accounts, advocacy, moderation, polls, webhooks
+from community.models import OutboxEmail, Post, ReviewItem, Role, User
+from community.services import (accounts, advocacy, moderation, password_resets, polls,
+                                webhooks)
 
 from ..conftest import TEST_SETTINGS
 from ..factories import make_forum, make_reply, make_thread, make_user
@@ -89,7 +91,10 @@ def seeded(app) -> Seeded:
     hook = webhooks.create_webhook(admin, WEBHOOK_URLS[0], ["thread.created"])
     delivery = webhooks.send_test_webhook(admin, hook)
     delivery.status = "failed"  # finished, so it can be redelivered
+    password_resets.request_password_reset("bob@example.com")
     db.session.commit()
+    reset_email = db.session.scalars(select(OutboxEmail.body_text)
+                                     .where(OutboxEmail.kind == "password_reset")).one()
 
     threads = [chat.id, question.id, idea.id, twin.id, hidden.id]
     openers = db.session.scalars(select(Post.id).where(Post.number == 1)).all()
@@ -100,6 +105,7 @@ def seeded(app) -> Seeded:
         "username": ["mia", "ada", "bob", "moe"], "webhook_id": [hook.id],
         "delivery_id": [delivery.id],
         "item_id": db.session.scalars(select(ReviewItem.id)).all(),
+        "token": [re.search(r"/password-reset/([\w-]+)", reset_email).group(1)],
     })
 
 
