@@ -59,7 +59,8 @@ def sign_in(user: User) -> None:
     from .services import sessions
 
     session.pop("csrf_token", None)  # Flask-WTF makes a new one: none survives the login
-    session[SESSION_KEY] = sessions.start(user, request.user_agent.string)
+    session[SESSION_KEY] = sessions.start(user, request.user_agent.string,
+                                         request.remote_addr)
     login_user(user)
 
 

@@ -118,6 +118,10 @@ DEFAULTS = {
     "OIDC_LINK_VERIFIED_EMAIL": True,
     # Seconds of clock difference allowed on an ID token's exp/iat.
     "OIDC_LEEWAY_SECONDS": 60,
+    # Only SSO: members sign in through the providers alone. No password form or sign-up on
+    # the site, passwords refused at POST /login and POST /api/v1/tokens (tokens are made on
+    # the settings page), no registration; the CLI and password resets still work.
+    "OIDC_ONLY": False,
 }
 
 

@@ -13,7 +13,31 @@ from dataclasses import dataclass
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 
+from .models import Role
+
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class RoleMapping:
+    """Which role a claim of the ID token gives: `map` from a claim value to a role.
+
+    The claim may be a string or a list of strings (e.g. `groups`); among the values that
+    `map` knows, the highest role wins. None of them: `default`, or the role is untouched.
+    """
+
+    claim: str
+    map: tuple[tuple[str, str], ...]
+    default: str | None = None
+
+    def role_for(self, claims: dict) -> str | None:
+        value = claims.get(self.claim)
+        values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        known = dict(self.map)
+        roles = [Role(known[v]) for v in values if isinstance(v, str) and v in known]
+        if roles:
+            return max(roles, key=lambda r: r.rank).value
+        return self.default
 
 
 @dataclass(frozen=True)
@@ -24,6 +48,7 @@ class Provider:
     client_id: str
     client_secret: str
     scope: str = "openid email profile"
+    roles: RoleMapping | None = None
 
     @property
     def discovery_url(self) -> str:
@@ -51,13 +76,35 @@ def parse_providers(raw: object) -> dict[str, Provider]:
         providers[name] = Provider(
             name=name, title=str(entry.get("title") or name), issuer=str(entry["issuer"]),
             client_id=str(entry["client_id"]), client_secret=str(entry["client_secret"]),
-            scope=str(entry.get("scope") or Provider.scope))
+            scope=str(entry.get("scope") or Provider.scope),
+            roles=_role_mapping(name, entry.get("roles")))
     return providers
+
+
+def _role_mapping(name: str, raw: object) -> RoleMapping | None:
+    """The provider's optional `roles`: {"claim": "groups", "map": {"value": "role"}, "default"}."""
+    if raw in (None, {}):
+        return None
+    roles = {r.value for r in Role}
+    if (not isinstance(raw, dict) or not isinstance(raw.get("claim"), str) or not raw["claim"]
+            or not isinstance(raw.get("map"), dict) or not raw["map"]):
+        raise ValueError(f"OIDC provider {name!r}: roles must be "
+                         '{"claim": "…", "map": {"claim value": "role", …}}')
+    wrong = [str(r) for r in [*raw["map"].values(), raw.get("default")]
+             if r is not None and r not in roles]
+    if wrong:
+        raise ValueError(f"OIDC provider {name!r}: unknown role {wrong[0]!r} in roles "
+                         f"(one of {', '.join(sorted(roles))})")
+    return RoleMapping(claim=raw["claim"], map=tuple((str(k), v) for k, v in raw["map"].items()),
+                       default=raw.get("default"))
 
 
 def init_app(app: Flask) -> None:
     """Register one Authlib client per configured provider, on an OAuth registry of this app."""
     providers = parse_providers(app.config.get("OIDC_PROVIDERS"))
+    if app.config.get("OIDC_ONLY") and not providers:
+        raise ValueError("OIDC_ONLY is on but OIDC_PROVIDERS lists no provider: nobody could "
+                         "sign in")
     oauth = OAuth(app)
     for provider in providers.values():
         oauth.register(

@@ -325,8 +325,22 @@ def as_token_allows(user):
 
     token = g.get("api_token") if has_app_context() else None
     if token is None or token.user_id != user.id:
-        return user
+        return powers_in_force(user)
     return limited_to_scopes(user, set(token.scopes.split()))
+
+
+STAFF_POWERS_WITHHELD = "staff_powers_withheld_for"  # set by web.two_factor, per request
+
+
+def powers_in_force(user):
+    """`user`, limited to a member's powers while they must turn on two-factor
+    authentication first (REQUIRE_2FA_FOR_STAFF): pages, cookie API calls and the tokens
+    they may create alike."""
+    from flask import g, has_app_context
+
+    if has_app_context() and user.id is not None and g.get(STAFF_POWERS_WITHHELD) == user.id:
+        return limited_to_scopes(user, {"read", "write"})
+    return user
 
 
 def limited_to_scopes(user, scopes: set[str]):

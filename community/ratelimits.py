@@ -174,3 +174,17 @@ def confirm_limits(view: Callable) -> Callable:
 
     return limiter.shared_limit(limit, scope="confirm-email", key_func=member,
                                 methods=["POST"])(view)
+
+
+def email_change_limits(view: Callable) -> Callable:
+    """The limit on asking for a new email address, per member, whatever the answer (page
+    and API share it): a taken address is refused as at sign-up, so asking cannot become a
+    cheaper probe for who has an account."""
+    def limit() -> str:
+        return current_app.config["VERIFY_EMAIL_RATE_LIMIT"]
+
+    def member() -> str:
+        return f"member:{current_user.get_id()}"
+
+    return limiter.shared_limit(limit, scope="email-change", key_func=member,
+                                methods=["POST", "PUT"])(view)

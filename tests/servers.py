@@ -25,7 +25,9 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = instance / f"server-{self.port}.log"
-        full_env = os.environ | env | {"COMMUNITY_INSTANCE_PATH": str(instance)}
+        # As in TEST_SETTINGS: staff need no second factor unless a test asks for one.
+        defaults = {"COMMUNITY_REQUIRE_2FA_FOR_STAFF": "false"}
+        full_env = os.environ | defaults | env | {"COMMUNITY_INSTANCE_PATH": str(instance)}
         self.process = subprocess.Popen(
             [str(BIN / "community"), "serve", "--port", str(self.port)],
             env=full_env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)

@@ -71,6 +71,10 @@ def test_an_operator_lets_a_locked_out_admin_back_in(app):
     assert accounts.authenticate("boss", PASSWORD) is None
     assert db.session.query(LoginSession).count() == 0
     assert all(t.revoked_at is not None for t in db.session.query(ApiToken))
+    from community.models import AuditEntry
+
+    [entry] = db.session.query(AuditEntry).filter_by(action="set_password").all()
+    assert entry.target_id == boss.id and entry.actor_id is None
 
     prompted = runner.invoke(args=["user", "set-password", "boss"],
                              input="another long passphrase\nanother long passphrase\n")

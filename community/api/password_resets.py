@@ -4,11 +4,11 @@ it: whoever holds it) and email confirmation links."""
 from flask_login import current_user
 
 from ..errors import NotAuthenticated
-from ..ratelimits import confirm_limits, reset_limits
+from ..ratelimits import confirm_limits, email_change_limits, reset_limits
 from ..services import email_verification, password_resets
 from . import bp
 from .io import documented, parse
-from .schemas import NewPasswordIn, PasswordResetIn
+from .schemas import EmailChangeIn, NewPasswordIn, PasswordResetIn
 
 
 @bp.post("/password-resets")
@@ -41,6 +41,20 @@ def resend_confirmation():
     if not current_user.is_authenticated:
         raise NotAuthenticated("Log in or send an API token.")
     email_verification.resend_confirmation(current_user)
+    return "", 202
+
+
+@bp.put("/me/email")
+@email_change_limits
+@documented("Ask to change the caller's email address (their password required): a link goes "
+            "to the new address, a notice to the current one; nothing changes until the link "
+            "is used", auth="member", body=EmailChangeIn,
+            responses={202: "Asked: the confirmation link is on its way"})
+def change_email():
+    if not current_user.is_authenticated:
+        raise NotAuthenticated("Log in or send an API token.")
+    data = parse(EmailChangeIn)
+    email_verification.request_email_change(current_user, data.email, data.password)
     return "", 202
 
 

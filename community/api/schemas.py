@@ -39,6 +39,11 @@ class NewPasswordIn(Body):
     password: StrictStr
 
 
+class EmailChangeIn(Body):
+    email: StrictStr
+    password: StrictStr
+
+
 class UserOut(BaseModel):
     id: int
     username: str
@@ -53,6 +58,7 @@ class UserOut(BaseModel):
     created_at: datetime
     email: str | None = None
     email_verified: bool | None = None
+    pending_email: str | None = None
 
 
 class ErrorDetail(BaseModel):

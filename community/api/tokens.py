@@ -1,10 +1,10 @@
 """API tokens for integrations: issue with a login and password (and a two-factor code when
 the member has it on), revoke the current one."""
 
-from flask import g, jsonify
+from flask import current_app, g, jsonify
 from flask_login import current_user
 
-from ..errors import NotAuthenticated
+from ..errors import Forbidden, NotAuthenticated
 from ..ratelimits import login_limits
 from ..services import accounts, two_factor
 from . import bp
@@ -17,6 +17,10 @@ from .schemas import TokenIn, TokenOut
 @documented("Exchange a login and password for an API token", body=TokenIn,
             responses={201: TokenOut})
 def create():
+    if current_app.config.get("OIDC_ONLY"):
+        raise Forbidden("This community signs members in through its identity provider only: "
+                        "passwords are not accepted. Create API tokens on the Settings → API "
+                        "tokens page once signed in.")
     data = parse(TokenIn)
     user = accounts.authenticate(data.login, data.password)
     if user is None or not user.is_active:

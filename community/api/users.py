@@ -1,10 +1,10 @@
 """Members: register, who am I, a member's public profile."""
 
-from flask import jsonify
+from flask import current_app, jsonify
 from flask_login import current_user
 
 from .. import serializers
-from ..errors import NotAuthenticated
+from ..errors import Forbidden, NotAuthenticated
 from ..queries.advocacy import top_badges
 from ..ratelimits import rate_limited
 from ..services import accounts
@@ -21,6 +21,9 @@ def _user(user, viewer=current_user) -> dict:
 @documented("Register a member account", body=RegisterIn, responses={201: UserOut})
 @rate_limited("register")
 def register():
+    if current_app.config.get("OIDC_ONLY"):
+        raise Forbidden("Registration is closed: members join by signing in with the "
+                        "community's identity provider.")
     data = parse(RegisterIn)
     user = accounts.register_user(data.username, data.email, data.password)
     return jsonify(_user(user, viewer=user)), 201

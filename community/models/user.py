@@ -53,6 +53,8 @@ class User(Timestamped, Base):
     auto_follow: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     # When the member confirmed their email address; until then no notification emails.
     email_verified_at: Mapped[datetime | None]
+    # A new address asked for, until the link emailed to it is used (services.email_verification).
+    pending_email: Mapped[str | None] = mapped_column(String(254))
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 
@@ -121,6 +123,8 @@ class LoginSession(Base):
     # sha256 of the key in the cookie, as for API tokens.
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     device: Mapped[str] = mapped_column(String(200), default="")
+    # The client address at sign-in (request.remote_addr, so TRUST_PROXY applies).
+    address: Mapped[str] = mapped_column(String(45), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 

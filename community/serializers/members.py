@@ -26,6 +26,7 @@ def user(u: User, badges: list[Badge], viewer=None) -> dict:
     if viewer is not None and viewer.is_authenticated and viewer.id == u.id:
         data["email"] = u.email
         data["email_verified"] = u.email_verified_at is not None
+        data["pending_email"] = u.pending_email
     return data
 
 

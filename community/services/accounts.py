@@ -147,8 +147,11 @@ def set_password(actor, user: User, new_password: str, *, revoke_tokens: bool = 
     permissions.require(actor, "manage_members", user)
     if problem := _password_problem(new_password, user.username, user.email.split("@")[0]):
         raise ValidationError("Choose a stronger password.", {"password": problem})
+    from .moderation.audit import audit  # here: moderation's package imports accounts' users
+
     user.password_hash = hash_password(new_password)
     sessions.end_all(user)
+    audit(None, "set_password", "user", user.id, by=actor.username)
     if revoke_tokens:
         for token in user.tokens:
             if token.revoked_at is None:
@@ -185,7 +188,8 @@ def issue_token(actor: User, name: str, scopes: str = "read write",
     wanted = set(scopes.split())
     if not wanted or not wanted <= TOKEN_SCOPES.keys():
         raise ValidationError("Unknown scope.", {"scopes": f"Any of {', '.join(TOKEN_SCOPES)}."})
-    if above := [s for s in TOKEN_SCOPES if s in wanted and s not in scopes_open_to(actor)]:
+    open_to = scopes_open_to(permissions.powers_in_force(actor))
+    if above := [s for s in TOKEN_SCOPES if s in wanted and s not in open_to]:
         message = f"Your role does not carry the “{above[0]}” scope."
         raise ValidationError(message, {"scopes": message})
     if within is not None and not wanted <= within:

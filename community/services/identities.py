@@ -1,5 +1,6 @@
 """Members' identities at OpenID Connect providers: sign-up, sign-in, linking, unlinking."""
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -11,7 +12,9 @@ from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..extensions import db
 from ..models import Role, User, UserIdentity, utcnow
 from . import email_verification
-from .accounts import EMAIL_RE, RESERVED_USERNAMES, find_user
+from .accounts import EMAIL_RE, RESERVED_USERNAMES, find_user, set_role
+
+log = logging.getLogger(__name__)
 from .unit import use_case
 
 # Argon2 never produces it, so no password matches: the member signs in through a provider.
@@ -29,11 +32,13 @@ class Claims:
     email_verified: bool = False
     preferred_username: str | None = None
     name: str | None = None
+    # The role the provider's claim → role mapping gives; None: leave the member's role alone.
+    role: str | None = None
 
     @classmethod
-    def from_id_token(cls, provider: str, claims: dict) -> "Claims":
+    def from_id_token(cls, provider: str, claims: dict, role: str | None = None) -> "Claims":
         email = claims.get("email")
-        return cls(provider=provider, subject=str(claims["sub"]),
+        return cls(provider=provider, subject=str(claims["sub"]), role=role,
                    email=email.strip().lower() if isinstance(email, str) else None,
                    # Only a JSON true counts: "false" as a string is not a verification.
                    email_verified=claims.get("email_verified") is True,
@@ -64,10 +69,12 @@ def sign_in_with(claims: Claims, link_verified_email: bool = True) -> tuple[User
     same email only when the provider verified that email and `link_verified_email` is on;
     any other account with that email refuses it (its owner links it from settings). Else
     a new member is created. A suspended member is refused and nothing is written.
+    The member then gets `claims.role`, when the provider maps one (`_apply_role`).
     """
     identity = find_identity(claims.provider, claims.subject)
     if identity is not None:
         _require_active(identity.user)
+        _apply_role(identity.user, claims)
         return identity.user, False
     if not claims.email or len(claims.email) > 254 or not EMAIL_RE.match(claims.email):
         raise ValidationError("The identity provider did not give a usable email address.")
@@ -78,6 +85,7 @@ def sign_in_with(claims: Claims, link_verified_email: bool = True) -> tuple[User
                            "then link this identity under Settings → Linked identities.")
         _require_active(existing)
         _link(existing, claims)
+        _apply_role(existing, claims)
         return existing, False
     user = User(username=_free_username(claims), email=claims.email, password_hash=NO_PASSWORD,
                 display_name=(claims.name or "")[:60], role=Role.MEMBER, trust_level=0,
@@ -85,6 +93,7 @@ def sign_in_with(claims: Claims, link_verified_email: bool = True) -> tuple[User
     db.session.add(user)
     db.session.flush()
     _link(user, claims)
+    _apply_role(user, claims)
     if not claims.email_verified:  # the provider does not vouch for it: we ask, as at sign-up
         email_verification.send_confirmation(user)
     record(MemberJoined(user))
@@ -121,6 +130,20 @@ def _link(user: User, claims: Claims) -> UserIdentity:
     db.session.add(identity)
     db.session.flush()
     return identity
+
+
+def _apply_role(user: User, claims: Claims) -> None:
+    """Raise or lower the member to the role the provider maps, with accounts.set_role's rules
+    (acting as the operator); the last admin keeps the role, and the sign-in goes on."""
+    if claims.role is None or user.role == claims.role:
+        return
+    try:
+        set_role(permissions.Operator(), user, claims.role)
+    except Conflict as exc:
+        log.warning("OIDC %s: %s keeps the role %s (mapped: %s): %s", claims.provider,
+                    user.username, user.role, claims.role, exc.message)
+    else:
+        log.info("OIDC %s: %s is now %s", claims.provider, user.username, claims.role)
 
 
 def _require_active(user: User) -> None:

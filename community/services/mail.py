@@ -39,7 +39,8 @@ from .unit import use_case
 # Seconds to wait before the 2nd, 3rd… attempt; after the last one the email has failed.
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600)
 # Emails about the account itself (its password, its address): no one-click unsubscribe.
-ACCOUNT_KINDS = {"password_reset", "password_changed", "confirm_email"}
+ACCOUNT_KINDS = {"password_reset", "password_changed", "confirm_email", "confirm_new_email",
+                 "email_change_notice"}
 DIGEST_PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 
 
@@ -75,10 +76,11 @@ def unsubscribe_url(user_id: int, kind: str) -> str:
 # --- queueing ------------------------------------------------------------------------------
 
 def queue_email(user: User, kind: str, dedupe_key: str, subject: str, template: str,
-                **context) -> bool:
+                to_address: str | None = None, **context) -> bool:
     """Write an email to `user` into the outbox, in the current transaction.
 
     Renders templates/email/<template>.txt and .html; False if `dedupe_key` was queued before.
+    `to_address`: another address than the member's (a new one they asked to confirm).
     """
     site = site_settings()
     context |= {"user": user, "site": site, "unsubscribe_url": unsubscribe_url(user.id, kind),
@@ -86,7 +88,7 @@ def queue_email(user: User, kind: str, dedupe_key: str, subject: str, template: 
                 "home_url": urls.absolute(urls.path("home.index"))}
     now = utcnow()
     queued = insert_if_absent(
-        OutboxEmail, user_id=user.id, to_address=user.email, kind=kind,
+        OutboxEmail, user_id=user.id, to_address=to_address or user.email, kind=kind,
         dedupe_key=dedupe_key[:120], subject=f"[{site['name']}] {subject}"[:200],
         body_text=render_template(f"email/{template}.txt", **context),
         body_html=render_template(f"email/{template}.html", **context),

@@ -18,6 +18,7 @@ from ..queries.site import site_settings
 from ..security import hash_password, hash_token
 from . import mail, sessions
 from .accounts import _password_problem
+from .moderation.audit import audit
 from .unit import use_case
 
 LINK_NOT_VALID = "This password reset link is not valid any more. Ask for a new one."
@@ -78,8 +79,11 @@ def reset_password(token: object, password: str) -> User:
     """
     reset = find_reset(token)
     if reset is not None:
-        # Two uses of one link at once: the second waits here, then finds it used.
-        db.session.refresh(reset, with_for_update=True)
+        # Two uses of one link at once: the second waits here, then finds it used. (Only
+        # this row is locked: PostgreSQL refuses FOR UPDATE across the joined user.)
+        db.session.scalar(select(PasswordReset).where(PasswordReset.id == reset.id)
+                          .with_for_update(of=PasswordReset)
+                          .execution_options(populate_existing=True))
     if reset is None or reset.used_at is not None:
         raise ValidationError(LINK_NOT_VALID, {"token": LINK_NOT_VALID})
     user = reset.user
@@ -94,6 +98,7 @@ def reset_password(token: object, password: str) -> User:
                                               ApiToken.revoked_at.is_(None))
                        .values(revoked_at=now))
     sessions.end_all(user)  # records AccessNarrowed: token sockets are dropped too
+    audit(user, "reset_password", "user", user.id)
     mail.queue_email(user, "password_changed", f"password-changed:{reset.id}",
                      "Your password was changed", "password_changed",
                      forgot_url=urls.absolute(urls.path("auth.forgot_password")))

@@ -22,11 +22,12 @@ SEEN_EVERY = timedelta(minutes=5)  # how stale "last active" may get, to spare w
 
 
 @use_case
-def start(user: User, device: str = "") -> str:
-    """A new session for `user`; returns the key to put in the signed cookie."""
+def start(user: User, device: str = "", address: str | None = "") -> str:
+    """A new session for `user` (signed in from client `address`); returns the key to put
+    in the signed cookie."""
     key = secrets.token_urlsafe(32)
     db.session.add(LoginSession(user_id=user.id, key_hash=hash_token(key),
-                                device=device.strip()[:200]))
+                                device=device.strip()[:200], address=(address or "")[:45]))
     return key
 
 

@@ -1,4 +1,5 @@
-"""Member profiles, avatars, and the settings pages (profile, password, sessions, tokens)."""
+"""Member profiles, avatars, and the settings pages (profile, email, password, sessions,
+tokens)."""
 
 from flask import (Blueprint, Response, flash, redirect, render_template, request, session,
                    url_for)
@@ -12,8 +13,9 @@ from ..models import ApiToken
 from ..queries import advocacy as qa
 from ..queries.forums import user_activity
 from ..services.advocacy import rank_for
-from ..services import accounts, sessions, two_factor
-from .forms import PasswordForm, ProfileForm, TokenForm, show_errors
+from ..ratelimits import email_change_limits
+from ..services import accounts, email_verification, sessions, two_factor
+from .forms import EmailChangeForm, PasswordForm, ProfileForm, TokenForm, show_errors
 
 bp = Blueprint("account", __name__)
 
@@ -68,6 +70,24 @@ def password():
         flash("Your password is changed. Your other browsers are signed out.", "success")
         return redirect(url_for(".settings"))
     return render_template("account/password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/settings/email", methods=["GET", "POST"])
+@login_required
+@email_change_limits
+def email():
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            email_verification.request_email_change(current_user, form.email.data,
+                                                    form.password.data)
+        except InputError as exc:
+            show_errors(form, exc.fields)
+            return render_template("account/email.html", form=form), exc.status
+        flash(f"We sent a confirmation link to {current_user.pending_email}. Your address "
+              "changes when you use it.", "success")
+        return redirect(url_for(".email"))
+    return render_template("account/email.html", form=form), 400 if form.errors else 200
 
 
 @bp.get("/settings/sessions")

@@ -1,11 +1,11 @@
 """Register, log in, log out, reset a forgotten password."""
 
-from flask import (Blueprint, flash, make_response, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, current_app, flash, make_response, redirect, render_template,
+                   request, url_for)
 from flask_login import current_user, login_required
 
 from ..auth import sign_in, sign_out
-from ..errors import InputError
+from ..errors import InputError, error_response
 from ..ratelimits import confirm_limits, login_limits, rate_limited, reset_limits
 from ..services import accounts, email_verification, password_resets
 from .forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm, show_errors
@@ -13,6 +13,13 @@ from .navigation import local_path
 from .two_factor import continue_sign_in
 
 bp = Blueprint("auth", __name__)
+
+ONLY_SSO = "This community signs members in through its identity provider only"
+
+
+def only_sso() -> bool:
+    """OIDC_ONLY: passwords do not sign anyone in, and accounts come from the providers."""
+    return bool(current_app.config.get("OIDC_ONLY"))
 
 
 def _safe_next(target: str | None) -> str:
@@ -24,6 +31,9 @@ def _safe_next(target: str | None) -> str:
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
+    if only_sso():
+        return error_response(403, "registration_closed", f"{ONLY_SSO}: sign in with it on "
+                              "the login page, and your account is created then.")
     form = RegisterForm()
     if form.validate_on_submit():
         try:
@@ -42,6 +52,10 @@ def register():
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
+    if only_sso() and request.method == "POST":
+        return error_response(403, "password_sign_in_off",
+                              f"{ONLY_SSO}: passwords are not accepted. Use the "
+                              "“Sign in with …” button on the login page.")
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.login.data, form.password.data)
@@ -107,8 +121,9 @@ def _link_page(form: ResetPasswordForm, *, invalid: bool):
 def confirm_email(token: str):
     try:
         user, newly = email_verification.confirm_email(token)
-    except InputError:
-        return render_template("auth/confirm_email.html", confirmed=False), 400
+    except InputError as exc:
+        return render_template("auth/confirm_email.html", confirmed=False,
+                               taken=exc.status == 409), exc.status
     return render_template("auth/confirm_email.html", confirmed=True, newly=newly, user=user)
 
 

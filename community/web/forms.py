@@ -34,6 +34,11 @@ class PasswordForm(FlaskForm):
     new_password = PasswordField("New password", [InputRequired()])
 
 
+class EmailChangeForm(FlaskForm):
+    email = StringField("New email address", [InputRequired()])
+    password = PasswordField("Current password", [InputRequired()])
+
+
 class TokenForm(FlaskForm):
     name = StringField("Token name", [InputRequired()])
     # Asked only when the member has two-factor authentication on: a fresh second factor.

@@ -22,7 +22,9 @@ FLOW_KEY = "oidc_flow"  # in the signed cookie: which provider, to sign in or to
 @bp.app_context_processor
 def sign_in_providers() -> dict:
     # The login page's "Sign in with …" buttons.
-    return {"oidc_providers": oidc.providers()}
+    # OIDC_ONLY: no password form, no sign-up (web/auth.py refuses them too).
+    return {"oidc_providers": oidc.providers(),
+            "oidc_only": bool(current_app.config.get("OIDC_ONLY"))}
 
 
 class SignInFailed(Exception):
@@ -124,7 +126,8 @@ def _verified_claims(provider: oidc.Provider) -> identities.Claims:
     userinfo = token.get("userinfo")
     if not userinfo:
         raise SignInFailed("the provider sent no ID token.")
-    return identities.Claims.from_id_token(provider.name, userinfo)
+    role = provider.roles.role_for(userinfo) if provider.roles else None
+    return identities.Claims.from_id_token(provider.name, userinfo, role=role)
 
 
 @bp.get("/settings/identities")

@@ -3,9 +3,10 @@
 import time
 
 import segno
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
+from .. import permissions
 from ..auth import sign_in
 from ..errors import InputError
 from ..extensions import db
@@ -33,12 +34,14 @@ def continue_sign_in(user: User, next_path: str):
 
 
 def enrol_staff_first():
-    """before_request: staff and admins without 2FA meet the enrolment page, not a staff page."""
+    """before_request: staff and admins without 2FA meet the enrolment page, not a staff page,
+    and until they enrol act with a member's powers everywhere else (the JSON API with their
+    cookie, the tokens they create): permissions.powers_in_force."""
+    if not current_user.is_authenticated or g.get("api_token") is not None \
+            or not two_factor.required_for(current_user) or two_factor.is_enabled(current_user):
+        return None
+    g.setdefault(permissions.STAFF_POWERS_WITHHELD, current_user.id)
     if request.blueprint not in STAFF_BLUEPRINTS or request.endpoint in OPEN_ENDPOINTS:
-        return None
-    if not current_user.is_authenticated or not two_factor.required_for(current_user):
-        return None
-    if two_factor.is_enabled(current_user):
         return None
     flash("Turn on two-factor authentication to reach the staff pages.", "info")
     return redirect(url_for("two_factor.settings"))

@@ -117,6 +117,10 @@ def test_the_api_flow_and_a_used_link_refused(app, api_as):
     assert "token" in reused.get_json()["error"]["fields"]
     assert _password_is(member, NEW_PASSWORD)
     assert len(_emails("password_changed")) == 1
+    from community.models import AuditEntry
+
+    assert [(e.action, e.actor_id, e.target_id) for e in db.session.query(AuditEntry)] == [
+        ("reset_password", member.id, member.id)]  # once: the reused link changed nothing
 
 
 def test_an_expired_link_changes_nothing(app):

@@ -12,9 +12,10 @@ from ..conftest import csrf_token
 from ..factories import PASSWORD, make_user
 
 
-def _sign_in(app, user, agent="Firefox on a laptop"):
+def _sign_in(app, user, agent="Firefox on a laptop", address="127.0.0.1"):
     browser = app.test_client()
     browser.environ_base["HTTP_USER_AGENT"] = agent
+    browser.environ_base["REMOTE_ADDR"] = address
     response = browser.post("/login", data={"csrf_token": csrf_token(browser, "/login"),
                                             "login": user.username, "password": PASSWORD})
     assert response.status_code == 302
@@ -73,9 +74,14 @@ def test_a_suspension_signs_the_member_out_everywhere(app, member, moderator):
 
 
 def test_the_sessions_page_lists_and_ends_browsers(app, member):
-    laptop, phone = _sign_in(app, member), _sign_in(app, member, "Safari on a phone")
+    laptop = _sign_in(app, member)
+    phone = _sign_in(app, member, "Safari on a phone", address="203.0.113.7")
     page = laptop.get("/settings/sessions").text
     assert "Firefox on a laptop" in page and "Safari on a phone" in page
+    # The address each browser signed in from (request.remote_addr) is shown.
+    assert "203.0.113.7" in page and "127.0.0.1" in page
+    assert db.session.scalar(select(LoginSession.address).where(
+        LoginSession.device == "Safari on a phone")) == "203.0.113.7"
     assert "(this browser)" in page
     phone_id = db.session.scalar(select(LoginSession.id).where(
         LoginSession.device == "Safari on a phone"))

@@ -227,5 +227,28 @@ def test_staff_are_sent_to_enrol_before_any_staff_page_when_required(app_factory
     assert browser.get("/admin").status_code == 200
 
 
+def test_until_staff_enrol_they_have_a_members_powers_everywhere(app_factory, clock):
+    """Not only the staff pages: the JSON API with their cookie and the tokens they mint."""
+    app = app_factory(REQUIRE_2FA_FOR_STAFF=True)
+    from ..conftest import log_in
+
+    admin, member = make_user("ada", role=Role.ADMIN), make_user("mia")
+    browser = app.test_client()
+    log_in(browser, admin)
+    token = csrf_token(browser, "/settings")
+    promote = browser.put(f"/api/v1/users/{member.username}/role", json={"role": "moderator"},
+                          headers={"X-CSRFToken": token})
+    assert promote.status_code == 403
+    minted = browser.post("/settings/tokens", data={
+        "csrf_token": token, "name": "sneaky", "scopes_shown": "1", "scopes": ["read", "admin"]})
+    assert minted.status_code == 400 and "“admin”" in minted.get_data(as_text=True)
+    db.session.refresh(member)
+    assert member.role == Role.MEMBER
+
+    _enrol(admin, clock)
+    assert browser.put(f"/api/v1/users/{member.username}/role", json={"role": "moderator"},
+                       headers={"X-CSRFToken": token}).status_code == 200
+
+
 def test_staff_reach_staff_pages_without_2fa_when_not_required(admin, client_as):
     assert client_as(admin).get("/admin").status_code == 200

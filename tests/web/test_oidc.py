@@ -33,15 +33,27 @@ def provider():
 
 
 @pytest.fixture
-def site(app_factory, provider):
+def serve(app_factory):
+    """serve(**settings): the community with these settings, served on 127.0.0.1; its URL."""
+    running = []
+
+    def start(**settings) -> str:
+        server = make_server("127.0.0.1", 0, app_factory(**settings), threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server, thread in running:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture
+def site(serve, provider):
     """The community, served on 127.0.0.1 with the test provider configured."""
-    app = app_factory(OIDC_PROVIDERS=[provider.setting()])
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    return serve(OIDC_PROVIDERS=[provider.setting()])
 
 
 def sign_in_with_acme(browser: requests.Session, site: str, path="/login/oidc/acme"):
@@ -263,3 +275,152 @@ def test_wrong_provider_settings_are_named_at_start(raw, message):
 
     with pytest.raises(ValueError, match=message):
         parse_providers(raw)
+
+
+# --- claim → role mapping ----------------------------------------------------------------
+
+ROLES = {"claim": "groups", "map": {"community-mods": "moderator", "brand-staff": "staff"}}
+
+
+def role_of(username: str) -> str:
+    db.session.rollback()
+    db.session.expire_all()  # the test's own User objects may be stale
+    return db.session.scalar(select(User.role).where(User.username == username))
+
+
+def test_mapped_claim_sets_the_role_at_each_sign_in(serve, provider):
+    site = serve(OIDC_PROVIDERS=[provider.setting() | {"roles": ROLES}])
+    provider.user = provider.user | {"groups": ["customers", "community-mods"]}
+    assert "Log out" in sign_in_with_acme(requests.Session(), site).text
+    assert role_of("carol") == "moderator"  # the new member gets it at once
+
+    provider.user = provider.user | {"groups": ["community-mods", "brand-staff"]}
+    sign_in_with_acme(requests.Session(), site)
+    assert role_of("carol") == "staff"  # raised: the highest mapped role wins
+
+    provider.user = provider.user | {"groups": "community-mods"}  # a single string counts too
+    sign_in_with_acme(requests.Session(), site)
+    assert role_of("carol") == "moderator"  # lowered
+
+    provider.user = provider.user | {"groups": ["customers"]}  # nothing mapped, no default
+    assert "Log out" in sign_in_with_acme(requests.Session(), site).text
+    assert role_of("carol") == "moderator"
+
+
+def test_mapping_default_lowers_members_no_longer_in_a_mapped_group(serve, provider):
+    site = serve(OIDC_PROVIDERS=[provider.setting() | {"roles": ROLES | {"default": "member"}}])
+    staff = make_user("stan", role="staff")
+    from community.services import identities
+
+    identities.link_identity(staff, identities.Claims(provider="acme", subject="acme-0001"))
+    provider.user = provider.user | {"groups": []}
+    assert "Log out" in sign_in_with_acme(requests.Session(), site).text
+    assert role_of("stan") == "member"
+
+
+def test_without_a_mapping_the_role_is_untouched(site, provider):
+    from community.services import identities
+
+    mod = make_user("moira", role="moderator")
+    identities.link_identity(mod, identities.Claims(provider="acme", subject="acme-0001"))
+    provider.user = provider.user | {"groups": ["brand-staff"]}
+    assert "Log out" in sign_in_with_acme(requests.Session(), site).text
+    assert role_of("moira") == "moderator"
+
+
+def test_the_last_admin_is_not_lowered_by_the_mapping(serve, provider):
+    from community.services import identities
+
+    site = serve(OIDC_PROVIDERS=[provider.setting() | {"roles": ROLES}])
+    admin = make_user("adaline", role="admin")
+    identities.link_identity(admin, identities.Claims(provider="acme", subject="acme-0001"))
+    provider.user = provider.user | {"groups": ["community-mods"]}
+    response = sign_in_with_acme(requests.Session(), site)
+    assert response.status_code == 200 and "Log out" in response.text  # still signed in
+    assert role_of("adaline") == "admin"
+
+    make_user("abelard", role="admin")  # with another admin, the mapping applies
+    sign_in_with_acme(requests.Session(), site)
+    assert role_of("adaline") == "moderator"
+
+
+@pytest.mark.parametrize("roles, message", [
+    ({"claim": "groups"}, "roles must be"),
+    ({"claim": "groups", "map": {"mods": "overlord"}}, "unknown role 'overlord'"),
+    ({"claim": "groups", "map": {"mods": "moderator"}, "default": "boss"}, "unknown role 'boss'"),
+])
+def test_wrong_role_mappings_are_named_at_start(roles, message):
+    from community.oidc import parse_providers
+
+    entry = {"name": "acme", "issuer": "i", "client_id": "c", "client_secret": "s",
+             "roles": roles}
+    with pytest.raises(ValueError, match=message):
+        parse_providers([entry])
+
+
+# --- only SSO ----------------------------------------------------------------------------
+
+@pytest.fixture
+def sso_site(serve, provider):
+    return serve(OIDC_PROVIDERS=[provider.setting()], OIDC_ONLY=True)
+
+
+def test_only_sso_login_page_has_no_password_form_and_no_sign_up(sso_site):
+    page = requests.get(sso_site + "/login", timeout=10).text
+    assert "Sign in with Acme ID" in page
+    assert 'type="password"' not in page and "/register" not in page
+    assert "/register" not in requests.get(sso_site + "/", timeout=10).text
+
+
+def test_only_sso_refuses_passwords_and_registration(sso_site):
+    make_user("mia")
+    browser = requests.Session()
+    page = browser.get(sso_site + "/password-reset", timeout=10).text  # a form: a CSRF token
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    login = browser.post(sso_site + "/login", timeout=10,
+                         data={"login": "mia", "password": PASSWORD, "csrf_token": csrf})
+    assert login.status_code == 403 and "passwords are not accepted" in login.text
+    assert "Log out" not in browser.get(sso_site + "/", timeout=10).text
+
+    token = requests.post(sso_site + "/api/v1/tokens",
+                          json={"login": "mia", "password": PASSWORD, "name": "ci"}, timeout=10)
+    assert token.status_code == 403
+    assert "Settings → API tokens" in token.json()["error"]["message"]
+
+    assert requests.get(sso_site + "/register", timeout=10).status_code == 403
+    joined = requests.post(sso_site + "/api/v1/users", timeout=10,
+                           json={"username": "newbie", "email": "n@example.com",
+                                 "password": "a long enough password"})
+    assert joined.status_code == 403
+    assert [u.username for u in rows(User)] == ["mia"]
+
+
+def test_only_sso_members_sign_in_with_the_provider_and_make_tokens_in_settings(sso_site):
+    browser = requests.Session()
+    assert "Log out" in sign_in_with_acme(browser, sso_site).text
+    page = browser.get(sso_site + "/settings/tokens", timeout=10)
+    assert page.status_code == 200
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    made = browser.post(sso_site + "/settings/tokens", timeout=10,
+                        data={"csrf_token": csrf, "name": "ci", "scopes": "read"})
+    assert made.status_code == 200 and "ci" in made.text
+    [user] = rows(User)
+    assert len([t for t in user.tokens if t.is_live]) == 1
+
+
+def test_only_sso_keeps_password_resets_and_the_cli(sso_site):
+    from flask import current_app
+
+    app = current_app._get_current_object()
+    make_user("mia")
+    reset = requests.post(sso_site + "/api/v1/password-resets",
+                          json={"email": "mia@example.com"}, timeout=10)
+    assert reset.status_code == 202
+    result = app.test_cli_runner().invoke(args=["user", "set-role", "mia", "moderator"])
+    assert result.exit_code == 0, result.output
+    assert role_of("mia") == "moderator"
+
+
+def test_only_sso_without_a_provider_is_refused_at_start(app_factory):
+    with pytest.raises(ValueError, match="OIDC_ONLY"):
+        app_factory(OIDC_ONLY=True)
