@@ -20,7 +20,7 @@ from .domain_events import (AccessNarrowed, BadgeAwarded, IdeaStatusChanged, Mem
                             PostVoted, ProfileUpdated, RankReached, Reaction, SolutionChanged,
                             ThreadCurated, ThreadStarted, ThreadVoted)
 from .realtime import revocation
-from .services import advocacy, analytics, notifications, trust, webhooks
+from .services import advocacy, analytics, email_verification, notifications, trust, webhooks
 from .services.moderation import audit, queue
 
 REACTIONS: dict[type[domain_events.DomainEvent], tuple[Reaction, ...]] = {
@@ -98,6 +98,7 @@ REACTIONS: dict[type[domain_events.DomainEvent], tuple[Reaction, ...]] = {
         notifications.notify_rank,
     ),
     MemberJoined: (
+        email_verification.confirm_new_member,
         webhooks.announce_member,
     ),
     ProfileUpdated: (

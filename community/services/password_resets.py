@@ -13,11 +13,11 @@ from sqlalchemy import func, select, update
 from .. import urls
 from ..errors import ValidationError
 from ..extensions import db
-from ..models import ApiToken, PasswordReset, User, utcnow
+from ..models import PasswordReset, User, utcnow
 from ..queries.site import site_settings
-from ..security import hash_password, hash_token
-from . import mail, sessions
-from .accounts import _password_problem
+from ..security import hash_token
+from . import mail
+from .accounts import _password_problem, replace_password
 from .moderation.audit import audit
 from .unit import use_case
 
@@ -89,15 +89,10 @@ def reset_password(token: object, password: str) -> User:
     user = reset.user
     if problem := _password_problem(password, user.username, user.email.split("@")[0]):
         raise ValidationError("Choose a stronger password.", {"password": problem})
-    now = utcnow()
-    user.password_hash = hash_password(password)
     db.session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id,
                                                    PasswordReset.used_at.is_(None))
-                       .values(used_at=now))
-    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
-                                              ApiToken.revoked_at.is_(None))
-                       .values(revoked_at=now))
-    sessions.end_all(user)  # records AccessNarrowed: token sockets are dropped too
+                       .values(used_at=utcnow()))
+    replace_password(user, password, revoke_tokens=True)
     audit(user, "reset_password", "user", user.id)
     mail.queue_email(user, "password_changed", f"password-changed:{reset.id}",
                      "Your password was changed", "password_changed",
