@@ -3,35 +3,42 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test install assets migrate seed load soak fuzz faults clean
+.PHONY: run test install install-test assets migrate seed load soak fuzz faults clean
 
 run: install assets migrate seed
 	COMMUNITY_REQUIRE_2FA_FOR_STAFF=false $(BIN)/community serve --host 127.0.0.1 --port 5000
 
-test: install assets
+test: install-test assets
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Proof under pressure (docs/resilience.md): real servers on 127.0.0.1, every run bounded in time.
-load: install assets
+load: install-test assets
 	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
-soak: install assets
+soak: install-test assets
 	$(BIN)/python bench/load.py --soak $(LOAD_ARGS)
 
-fuzz: install
+fuzz: install-test
 	FUZZ=long $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
 
-faults: install assets
+faults: install-test assets
 	$(BIN)/pytest tests/faults $(PYTEST_ARGS)
 
+# `make run` installs what serving needs; `make test` adds the test tools on top.
 install: $(STAMP)
+
+install-test: $(TEST_STAMP)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
 # Front-end libraries come from npm (package-lock.json) and are copied, not committed.

@@ -1,6 +1,5 @@
 """The `community` command: a Flask CLI group over the app factory."""
 
-import os
 import sys
 from pathlib import Path
 
@@ -9,9 +8,8 @@ from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
-from . import create_app
 from .models import Role
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -229,22 +227,21 @@ def seed(demo: bool) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @with_appcontext
 def serve(host: str, port: int) -> None:
-    """Serve the app with Socket.IO on HOST:PORT."""
-    from .extensions import socketio
+    """Serve the app with Socket.IO on HOST:PORT (gevent's WSGI server; docs/deploy.md)."""
     from .jobs.queue import start_consumer, stop_consumer
+    from .server import serve as run_server
 
-    # Flask refuses app.run() under its CLI unless told this is the intended server.
-    os.environ.pop("FLASK_RUN_FROM_CLI", None)
     app = current_app._get_current_object()
     # Links in emails point at this server unless BASE_URL says otherwise (behind a proxy).
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     app.config["BASE_URL"] = app.config.get("BASE_URL") or f"http://{shown}:{port}"
-    # The job queue's consumer, on threads of this process, unless a `community worker` runs.
+    # The job queue's consumer, on greenlets of this process, unless a `community worker` runs.
     start_consumer(app)
     click.echo(f"Serving the community on http://{host}:{port}")
     try:
-        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
-                     log_output=False)
+        run_server(app, host, port)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         stop_consumer(app)
 
@@ -402,8 +399,3 @@ def register_commands(app: Flask) -> None:
     for cmd in (db_group, user_group, seed, serve, worker, advocacy_group, webhooks_group,
                 outbox_group, digest, backup_command, restore_command):
         app.cli.add_command(cmd)
-
-
-def main() -> None:
-    FlaskGroup(create_app=create_app, add_default_commands=False, add_version_option=False,
-               help="Run and manage the community.")(prog_name="community")

@@ -38,11 +38,14 @@ DEFAULTS = {
     "MAIL_FROM": "Community <community@localhost>",
     # Links in emails start with this; `community serve` fills it in from --host/--port.
     "BASE_URL": None,
+    # Connections one `community serve` process holds at once, live sockets included (each
+    # is a greenlet); more wait to be accepted. docs/deploy.md sizes it.
+    "MAX_CONNECTIONS": 5000,
     # --- the job queue (docs/jobs.md) ---
     # Where jobs wait: "sqlite" (instance/jobs.db), "redis" (REDIS_URL) or "memory" (tests:
     # nothing runs unless the test runs it). Unset: redis when REDIS_URL is set, else sqlite.
     "JOBS_BACKEND": None,
-    # `community serve` runs a consumer on threads of its own; turn it off where a
+    # `community serve` runs a consumer on greenlets of its own; turn it off where a
     # `community worker` runs instead.
     "JOBS_CONSUMER": True,
     "JOBS_WORKERS": 2,

@@ -41,7 +41,10 @@ def create_forum():
 @bp.get("/forums/<slug>/threads")
 @documented("A page of a forum's threads", responses={200: ThreadListOut},
             query={"sort": "latest, top or trending", "tag": "Only threads with this tag",
-                   "status": "Ideas with this status", "solved": "1 or 0: support questions"}
+                   "status": "Ideas with this status", "solved": "1 or 0: support questions",
+                   "after": "A `next` cursor: the page after the one it came with (stays put "
+                            "as new threads arrive; any depth at the cost of page 1)",
+                   "before": "A `prev` cursor: the page before the one it came with"}
             | PAGING)
 def list_threads(slug: str):
     forum = q.get_forum(current_user, slug)
@@ -53,9 +56,11 @@ def list_threads(slug: str):
                            status=request.args.get("status") or None,
                            solved=None if solved in (None, "") else solved == "1",
                            page=page_number(request.args.get("page")),
-                           per_page=per_page_number(request.args.get("per_page"), 25))
+                           per_page=per_page_number(request.args.get("per_page"), 25),
+                           after=request.args.get("after") or None,
+                           before=request.args.get("before") or None)
     return jsonify(threads=[serializers.thread(t) for t in page.items], page=page.page,
-                   pages=page.pages, total=page.total)
+                   pages=page.pages, total=page.total, next=page.older, prev=page.newer)
 
 
 @bp.post("/forums/<slug>/threads")

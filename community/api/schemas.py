@@ -164,9 +164,12 @@ class ThreadOut(BaseModel):
 
 class ThreadListOut(BaseModel):
     threads: list[ThreadOut]
-    page: int
+    page: int  # 0 on a page reached by cursor (after/before)
     pages: int
     total: int
+    # Cursors for ?after= (the next page) and ?before= (the previous one); null at either end.
+    next: str | None = None
+    prev: str | None = None
 
 
 class PostIn(Body):

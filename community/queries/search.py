@@ -19,7 +19,7 @@ from sqlalchemy.orm import contains_eager
 from .. import text, urls, visibility
 from ..errors import ValidationError
 from ..extensions import db
-from ..models import Forum, Post, PostState, Thread
+from ..models import Post, PostState, Thread
 from .paging import Page
 
 MAX_QUERY = 200  # characters
@@ -30,6 +30,10 @@ SNIPPET_CHARS = 240
 SNIPPET_LEAD = 60  # characters shown before the first match
 SIMILAR_MIN_LENGTH = 3
 SIMILAR_MAX = 20
+# A search ranks at most this many matching posts and as many matching titles, the most
+# recent ones: a word in one post in ten would otherwise rank 100k posts at every search.
+# Fewer matches than this are all ranked, so a rare word's best match always comes first.
+CANDIDATES = 200
 
 # PostgreSQL's english.stop, so SQLite (whose FTS5 keeps every word) ignores the same words.
 STOP_WORDS = frozenset("""
@@ -46,7 +50,11 @@ STOP_WORDS = frozenset("""
 # What migration 0003 adds behind the models' back: FTS5 makes shadow tables of its own.
 _FTS_TABLE = "post_fts"
 _FTS_SUFFIXES = ("", "_data", "_idx", "_docsize", "_config", "_content")
-_SEARCH_INDEXES = ("ix_post_body_search", "ix_thread_title_search")
+_SEARCH_INDEXES = ("ix_post_body_search", "ix_post_vector_search", "ix_thread_title_search",
+                   "ix_thread_vector_search")
+# PostgreSQL: migration 0017's generated columns, to_tsvector('english', …) of a post's body
+# and a thread's title, stored.
+_VECTOR_COLUMN = "search_vector"
 
 # Markers the database wraps matched words in; only used to learn which words matched.
 _START, _STOP = "\x02", "\x03"
@@ -78,9 +86,12 @@ class SearchHit:
 
 @dataclass
 class SearchPage(Page[SearchHit]):
-    """One page of search hits for `query` (a page past the last one is empty)."""
+    """One page of search hits for `query` (a page past the last one is empty). `more` is
+    true when there were more matches than CANDIDATES: `total` counts the threads among the
+    most recent ones."""
 
     query: str = ""
+    more: bool = False
 
 
 def is_search_object(name: str) -> bool:
@@ -90,6 +101,8 @@ def is_search_object(name: str) -> bool:
 
 def alembic_include_name(name: str | None, type_: str, parent_names: dict) -> bool:
     """Alembic's include_name hook: leave the search index out of schema comparisons."""
+    if type_ == "column":
+        return not (name == _VECTOR_COLUMN and parent_names.get("table_name") in ("post", "thread"))
     return not (type_ in ("table", "index") and name is not None and is_search_object(name))
 
 
@@ -104,7 +117,9 @@ def search(viewer, q: str, page: int = 1, per_page: int = 20) -> SearchPage:
     match, else 1 + r/(1 + r) with r the bm25 (SQLite) or ts_rank (PostgreSQL) of the
     title or body, so a title match outranks any body-only match. Ties go to the most
     recently active thread, then the newest. Only published posts count, and a title
-    only while its opening post is published. A query longer than MAX_QUERY characters
+    only while its opening post is published. Only the CANDIDATES most recent matching
+    posts (and titles) the viewer may read are ranked, so a common word costs what a rare
+    one does (`more` tells when there were more). A query longer than MAX_QUERY characters
     is a ValidationError on field "q"; per_page is clamped to 1..MAX_PER_PAGE.
     """
     q = (q or "").strip()
@@ -117,23 +132,27 @@ def search(viewer, q: str, page: int = 1, per_page: int = 20) -> SearchPage:
 
     # Threads whose title the viewer may read: the replies of a hidden thread stay
     # published, but must not find it.
-    hits, visible = _thread_hits(match), visibility.readable_threads(viewer)
-    total = db.session.scalar(
-        select(func.count()).select_from(hits).join(Thread, Thread.id == hits.c.thread_id)
-        .join(Forum, Forum.id == Thread.forum_id).where(visible))
-    result = SearchPage([], page, per_page, total, q)
-    if page > result.pages:
-        return result
-
+    visible = visibility.readable_threads(viewer)
+    hits = _thread_hits(match, visible)
+    # One pass: the page, with the number of threads found and of posts ranked beside it.
     score = TITLE_WEIGHT * _part(hits.c.title_r) + _part(hits.c.body_r)
     rows = db.session.execute(
-        select(Thread, hits.c.post_id, score.label("score"))
+        select(Thread, hits.c.post_id, score.label("score"), func.count().over().label("total"),
+               func.max(hits.c.found).over().label("found"))
         .join(hits, hits.c.thread_id == Thread.id)
         .join(Thread.forum).options(contains_eager(Thread.forum))
         .where(visible)
         .order_by(score.desc(), Thread.last_activity_at.desc(), Thread.id.desc())
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
+    if rows:
+        total, more = rows[0].total, (rows[0].found or 0) > CANDIDATES
+    else:  # past the last page, or nothing found
+        total = 0 if page == 1 else db.session.scalar(
+            select(func.count()).select_from(hits).join(Thread, Thread.id == hits.c.thread_id)
+            .where(visible))
+        more = False
+    result = SearchPage([], page, per_page, total, q, more)
     result.items = _build_hits(match, rows)
     return result
 
@@ -151,7 +170,7 @@ def similar_threads(viewer, title: str, limit: int = 5) -> list[Thread]:
             .where(visibility.readable_threads(viewer)))
     if _postgresql():
         query = func.websearch_to_tsquery(_ENGLISH, " or ".join(words))
-        vector = func.to_tsvector(_ENGLISH, Thread.title)
+        vector = _title_vector()
         stmt = (stmt.join(Post, _opening_post_published(Thread.id))
                 .where(vector.bool_op("@@")(query)).order_by(func.ts_rank(vector, query).desc()))
     else:
@@ -217,58 +236,91 @@ def _opening_post_published(thread_id) -> ColumnElement[bool]:
     return (Post.thread_id == thread_id) & (Post.number == 1) & (Post.state == PostState.PUBLISHED)
 
 
-def _post_matches(match: _Match) -> Select:
-    """(thread_id, post_id, number, r) for each published post matching the search."""
+def _post_matches(match: _Match, visible: ColumnElement[bool]) -> Select:
+    """(thread_id, post_id, number, r) for the CANDIDATES newest published posts matching the
+    search in threads the viewer may read (`visible`, a condition on Thread)."""
     # r ranks the body alone: 0 means an opening post matched by its title's words only.
+    # With the LIMIT, the planners walk the posts newest first for a common word (the FTS5
+    # table by rowid; PostgreSQL's primary key) and the word's index for a rare one.
+    published = Post.state == PostState.PUBLISHED
     if _postgresql():
-        every, body = match.every_word(), func.to_tsvector(_ENGLISH, Post.body)
-        title = func.to_tsvector(_ENGLISH, Thread.title)
+        every, body, title = match.every_word(), _post_vector(), _title_vector()
         columns = (Post.thread_id, Post.id.label("post_id"), Post.number,
                    func.ts_rank(body, match.any_word()).label("r"))
-        published = Post.state == PostState.PUBLISHED
-        return union(
-            select(*columns).where(body.bool_op("@@")(every), published),
-            # Opening posts that match with their title's words: a title must have one.
-            select(*columns).join(Thread, Thread.id == Post.thread_id)
-            .where(Post.number == 1, published, title.bool_op("@@")(match.any_word()),
-                   title.op("||")(body).bool_op("@@")(every)),
-        )
+        bodies = (select(*columns).join(Thread, Thread.id == Post.thread_id)
+                  .where(body.bool_op("@@")(every), published, visible)
+                  .order_by(Post.id.desc()).limit(CANDIDATES + 1).subquery("body_hits"))
+        if len(match.terms) == 1:
+            # One word: an opening post whose body lacks it ranks 0 (its title alone
+            # matched: title_hits has it), so the branch below would add nothing.
+            return select(bodies)
+        # Opening posts that match with their title's words: a title must have one.
+        openings = (select(*columns).join(Thread, Thread.id == Post.thread_id)
+                    .where(Post.number == 1, published, title.bool_op("@@")(match.any_word()),
+                           title.op("||")(body).bool_op("@@")(every), visible)
+                    .order_by(Thread.id.desc()).limit(CANDIDATES).subquery("opening_hits"))
+        return union(select(bodies), select(openings))
     return (select(Post.thread_id, Post.id.label("post_id"), Post.number,
                    (-func.bm25(_FTS, 0.0, 1.0)).label("r"))  # weights: title 0, body 1
             .select_from(_fts).join(Post, Post.id == _fts.c.rowid)
-            .where(_FTS.match(match.fts5), Post.state == PostState.PUBLISHED))
+            .join(Thread, Thread.id == Post.thread_id)
+            .where(_FTS.match(match.fts5), published, visible)
+            .order_by(_fts.c.rowid.desc()).limit(CANDIDATES + 1))
 
 
-def _title_matches(match: _Match) -> Select:
-    """(thread_id, r) for each thread whose title alone matches, opening post published."""
+def _title_matches(match: _Match, visible: ColumnElement[bool]) -> Select:
+    """(thread_id, r) for the CANDIDATES newest threads whose title alone matches, opening
+    post published, that the viewer may read."""
     if _postgresql():
-        every, title = match.every_word(), func.to_tsvector(_ENGLISH, Thread.title)
+        every, title = match.every_word(), _title_vector()
         return (select(Thread.id.label("thread_id"), func.ts_rank(title, every).label("r"))
                 .join(Post, _opening_post_published(Thread.id))
-                .where(title.bool_op("@@")(every)))
+                .where(title.bool_op("@@")(every), visible)
+                .order_by(Thread.id.desc()).limit(CANDIDATES))
     return (select(Post.thread_id, (-func.bm25(_FTS)).label("r"))
             .select_from(_fts).join(Post, Post.id == _fts.c.rowid)
-            .where(_FTS.match("{title} : (%s)" % match.fts5), Post.state == PostState.PUBLISHED))
+            .join(Thread, Thread.id == Post.thread_id)
+            .where(_FTS.match("{title} : (%s)" % match.fts5), Post.state == PostState.PUBLISHED,
+                   visible)
+            .order_by(_fts.c.rowid.desc()).limit(CANDIDATES))
 
 
-def _thread_hits(match: _Match):
+def _post_vector() -> ColumnElement:
+    """PostgreSQL: a post's stored search vector (migration 0017), to_tsvector of its body."""
+    return literal_column(f"post.{_VECTOR_COLUMN}")
+
+
+def _title_vector() -> ColumnElement:
+    """PostgreSQL: a thread's stored search vector (migration 0017), to_tsvector of its title."""
+    return literal_column(f"thread.{_VECTOR_COLUMN}")
+
+
+def _thread_hits(match: _Match, visible: ColumnElement[bool]):
     """A subquery of (thread_id, post_id, body_r, title_r): one row per matching thread."""
-    posts = _post_matches(match).subquery("post_hits")
+    found = _post_matches(match, visible).subquery("post_hits")
+    # One candidate more than CANDIDATES is read, to tell that there are more; it is not ranked.
+    posts = select(
+        found, func.count().over().label("found"),
+        func.row_number().over(order_by=found.c.post_id.desc()).label("k"),
+    ).subquery("candidates")
     ranked = select(
-        posts.c.thread_id, posts.c.post_id, posts.c.r,
+        posts.c.thread_id, posts.c.post_id, posts.c.r, posts.c.found,
         func.row_number().over(partition_by=posts.c.thread_id,
                                order_by=(posts.c.r.desc(), posts.c.number)).label("n"),
-    ).subquery("ranked")
-    titles = _title_matches(match).subquery("title_hits")
+    ).where(posts.c.k <= CANDIDATES).subquery("ranked")
+    titles = _title_matches(match, visible).subquery("title_hits")
     both = union_all(
         # r = 0: no word in the body, so the title alone matched and title_hits has it.
         select(ranked.c.thread_id, ranked.c.post_id, ranked.c.r.label("body_r"),
-               cast(null(), Float).label("title_r")).where(ranked.c.n == 1, ranked.c.r > 0),
-        select(titles.c.thread_id, cast(null(), Integer), cast(null(), Float), titles.c.r),
+               cast(null(), Float).label("title_r"), ranked.c.found)
+        .where(ranked.c.n == 1, ranked.c.r > 0),
+        select(titles.c.thread_id, cast(null(), Integer), cast(null(), Float), titles.c.r,
+               cast(null(), Integer)),
     ).subquery("both_hits")
     return select(
         both.c.thread_id, func.max(both.c.post_id).label("post_id"),
         func.max(both.c.body_r).label("body_r"), func.max(both.c.title_r).label("title_r"),
+        func.max(both.c.found).label("found"),
     ).group_by(both.c.thread_id).subquery("hits")
 
 
@@ -291,7 +343,7 @@ def _build_hits(match: _Match, rows) -> list[SearchHit]:
     marked_bodies, marked_titles = _marked_texts(match, list(bodies), openings)
 
     hits = []
-    for thread, post_id, score in rows:
+    for thread, post_id, score, *_ in rows:
         body = bodies.get(shown[thread.id], "")
         words = (_marked_words(thread.title, marked_titles.get(thread.id, ""))
                  | _marked_words(body, marked_bodies.get(shown[thread.id], "")))

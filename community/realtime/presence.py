@@ -60,8 +60,12 @@ class MemoryPresence:
                 self._users.setdefault(user_id, {})[sid] = until
 
     def is_online(self, user_id: int) -> bool:
+        return user_id in self.online({user_id})
+
+    def online(self, user_ids: set[int]) -> set[int]:
+        """Those of `user_ids` with a live socket."""
         with self._lock:
-            return _live(self._users.get(user_id, {})) > 0
+            return {uid for uid in user_ids if _live(self._users.get(uid, {})) > 0}
 
 
 def _live(entries: dict[str, float]) -> int:
@@ -138,7 +142,18 @@ class RedisPresence:
         pipe.execute()
 
     def is_online(self, user_id: int) -> bool:
-        return self._live(self._user_key(user_id)) > 0
+        return user_id in self.online({user_id})
+
+    def online(self, user_ids: set[int]) -> set[int]:
+        """Those of `user_ids` with a live socket: one round trip however many."""
+        if not user_ids:
+            return set()
+        ordered = sorted(user_ids)
+        now = time.time()
+        pipe = self._redis.pipeline()
+        for user_id in ordered:
+            pipe.zcount(self._user_key(user_id), now, "+inf")
+        return {uid for uid, live in zip(ordered, pipe.execute()) if live}
 
 
 def make_presence(redis_url: str | None, prefix: str):

@@ -1,5 +1,6 @@
 """Every Socket.IO event goes out here: services record them, and they are sent only
-after their transaction commits (never for a rollback).
+after their transaction commits (never for a rollback), all of one commit together (one
+message on the Redis queue per commit, see realtime.queue).
 
 Sending happens on one dispatcher thread, so neither a slow client nor a slow message queue
 ever holds up the request that caused the event. The same thread runs after-commit tasks
@@ -23,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ..extensions import db, socketio
+from .queue import emit_message
 
 _PENDING = "pending_events"
 _TASKS = "pending_tasks"
@@ -40,6 +42,7 @@ class Event:
 
 
 Task = Callable[[], None]
+Batch = tuple[Event, ...]  # the events of one commit, sent together in order
 
 
 class Dispatcher:
@@ -56,7 +59,7 @@ class Dispatcher:
         self._later: dict[Hashable, tuple[float, Task]] = {}  # key: (when due, task)
         self._running_later = 0
 
-    def put(self, item: Event | Task) -> None:
+    def put(self, item: Batch | Task) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="event-dispatcher",
@@ -106,9 +109,9 @@ class Dispatcher:
                 with self._lock:
                     self._running_later -= 1
 
-    def _handle(self, item: Event | Task) -> None:
+    def _handle(self, item: Batch | Task) -> None:
         try:
-            if isinstance(item, Event):
+            if isinstance(item, tuple):
                 self._emit(item)
             else:
                 item()
@@ -116,12 +119,13 @@ class Dispatcher:
             log.exception("after-commit task %r failed", item)
 
     @staticmethod
-    def _emit(evt: Event) -> None:
+    def _emit(batch: Batch) -> None:
+        messages = [emit_message(evt.name, evt.payload, room, evt.skip_sid)
+                    for evt in batch for room in evt.rooms]
         try:
-            for room in evt.rooms:
-                socketio.emit(evt.name, evt.payload, to=room, skip_sid=evt.skip_sid)
-        except Exception:  # a failed emit (e.g. Redis down) loses that event only
-            log.exception("could not emit %s to %s", evt.name, evt.rooms)
+            socketio.server.manager.emit_batch(messages)
+        except Exception:  # a failed emit (e.g. Redis down) loses that batch only
+            log.exception("could not emit %s", sorted({evt.name for evt in batch}))
 
     def _busy(self) -> bool:
         with self._lock:
@@ -169,14 +173,14 @@ def publish_now(name: str, payload: dict, *rooms: str, skip_sid: str | None = No
     `skip_sid`: the socket that caused it, which does not hear it.
     """
     payload = json.loads(json.dumps(payload))
-    _deliver(Event(name, payload, rooms, skip_sid))
+    _deliver((Event(name, payload, rooms, skip_sid),))
 
 
-def _deliver(evt: Event, captures: set[int] | None = None) -> None:
-    dispatcher.put(evt)
+def _deliver(batch: Batch, captures: set[int] | None = None) -> None:
+    dispatcher.put(batch)
     for seen in list(_captures):
         if captures is None or id(seen) in captures:
-            seen.append(evt)
+            seen.extend(batch)
 
 
 def _send_soon(key: Hashable, app: Flask, name: str, make_payload: Callable[[], dict],
@@ -187,7 +191,7 @@ def _send_soon(key: Hashable, app: Flask, name: str, make_payload: Callable[[], 
         payload = json.loads(json.dumps(make_payload()))
     # A capture sees it when open both at a commit that asked for it and now: what a test
     # block did, not what an earlier test's commit still had waiting.
-    _deliver(Event(name, payload, rooms), asked)
+    _deliver((Event(name, payload, rooms),), asked)
 
 
 def after_commit(task: Task) -> None:
@@ -219,8 +223,9 @@ def capture() -> Iterator[list[Event]]:
 def _send_after_commit(session: Session) -> None:
     for task in session.info.pop(_TASKS, []):
         dispatcher.put(task)
-    for evt in session.info.pop(_PENDING, []):
-        _deliver(evt)
+    events = session.info.pop(_PENDING, [])
+    if events:
+        _deliver(tuple(events))
     soon = session.info.pop(_SOON, {})
     if soon and has_app_context():
         app = current_app._get_current_object()

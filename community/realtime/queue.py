@@ -21,8 +21,26 @@ STATUS_EVENT = "live.status"
 # other process re-checks its own sockets (see realtime.revocation). Only each process knows
 # its sockets' rooms and credentials, so this cannot be a plain leave_room or disconnect.
 RECHECK_METHOD = "community.recheck"
+# One message of ours carries every event of one commit: one Redis publish per commit, not
+# one per room and event (a reply is a post, a thread update and a notification per watcher).
+BATCH_METHOD = "community.batch"
 RETRY_MAX_SECONDS = 5  # the library backs off to 60 s; resume within seconds instead
 POOL_SIZE = 4  # connections for publishing, per process
+
+
+def emit_message(event: str, payload: dict, room: str, skip_sid: str | None = None) -> dict:
+    """One event for one room, in the form python-socketio's managers pass between hosts."""
+    return {"event": event, "data": [payload], "namespace": "/", "room": room,
+            "skip_sid": skip_sid}
+
+
+class LocalManager(socketio.Manager):
+    """This process alone (no Redis): a batch is its events, emitted in order."""
+
+    def emit_batch(self, messages: list[dict]) -> None:
+        for m in messages:
+            self.emit(m["event"], m["data"][0], m["namespace"], room=m["room"],
+                      skip_sid=m["skip_sid"])
 
 
 class ResilientRedisManager(socketio.RedisManager):
@@ -73,22 +91,39 @@ class ResilientRedisManager(socketio.RedisManager):
             log.warning("cannot publish to the message queue: %s", exc)
             return None
 
+    def emit_batch(self, messages: list[dict]) -> None:
+        """Emit a commit's events to this process's sockets, then to the others in one
+        message (their order kept)."""
+        for m in messages:
+            self._handle_emit(m)
+        self._publish({"method": BATCH_METHOD, "host_id": self.host_id, "emits": messages})
+
     def publish_recheck(self, scope: dict) -> None:
         """Ask every other process to re-check its sockets in `scope` (this one does its own)."""
         self._publish({"method": RECHECK_METHOD, "scope": scope, "host_id": self.host_id})
 
     def _listen(self):
-        # python-socketio's listener thread dispatches only its own methods: rechecks are
-        # taken out here, and run on that same thread, so they stay in order with the
-        # events published after them.
+        # python-socketio's listener thread dispatches only its own methods: batches and
+        # rechecks are taken out here, and run on that same thread, so everything stays in
+        # the order it was published.
         for message in super()._listen():
             try:
                 data = self.json.loads(message)
             except Exception:  # not ours to judge: the library skips what it cannot read
                 data = None
-            if not isinstance(data, dict) or data.get("method") != RECHECK_METHOD:
+            method = data.get("method") if isinstance(data, dict) else None
+            if method not in (RECHECK_METHOD, BATCH_METHOD):
                 yield data if isinstance(data, dict) else message  # decoded once, not twice
-            elif data.get("host_id") != self.host_id and self.on_recheck is not None:
+            elif data.get("host_id") == self.host_id:
+                continue  # this process handled its own already
+            elif method == BATCH_METHOD:
+                for emit in data.get("emits") or ():
+                    try:
+                        self._handle_emit(emit)
+                    except Exception:
+                        log.exception("could not emit %s from another process",
+                                      emit.get("event"))
+            elif self.on_recheck is not None:
                 try:
                     self.on_recheck(data.get("scope") or {})
                 except Exception:
@@ -122,4 +157,4 @@ def status_payload(healthy: bool) -> dict:
 
 def make_queue(url: str | None, channel: str) -> socketio.Manager:
     """Redis between processes when configured; otherwise this process alone."""
-    return ResilientRedisManager(url, channel) if url else socketio.Manager()
+    return ResilientRedisManager(url, channel) if url else LocalManager()

@@ -141,6 +141,7 @@ def _deliver(intents: list[Intent]) -> None:
     groups = _unread_groups(intents)
     stored: list[Notification] = []
     emails: list[tuple[User, Intent, Notification | None]] = []
+    online = online_members({intent.user_id for intent in intents})
     for intent in sorted(intents, key=lambda i: (i.user_id, -KINDS[i.kind].rank)):
         user = users.get(intent.user_id)
         if user is None or not _may_hear(user, intent, muted):
@@ -151,16 +152,18 @@ def _deliver(intents: list[Intent]) -> None:
             stored.append(notification)
         # An address the member has not confirmed gets no notification emails.
         if email and new and KINDS[intent.kind].email == "now" \
-                and user.email_verified_at is not None and not is_online(user.id):
+                and user.email_verified_at is not None and user.id not in online:
             emails.append((user, intent, notification))
     if stored:
         # One flush for the whole batch (the emails' keys need the new notifications' ids).
         db.session.flush()
     for user, intent, notification in emails:
         _email(user, intent, notification)
-    if stored:
-        unread = unread_counts({n.user_id for n in stored})
-        for n in stored:
+    # Live only to members with a socket open: the others see the bell on their next page.
+    shown = [n for n in stored if n.user_id in online]
+    if shown:
+        unread = unread_counts({n.user_id for n in shown})
+        for n in shown:
             publisher.publish("notification", {"notification": serializers.notification(n),
                                                 "unread": unread.get(n.user_id, 0)},
                               rooms.user(n.user_id))
@@ -259,11 +262,16 @@ def _email(user: User, intent: Intent, notification: Notification | None) -> Non
 
 def is_online(user_id: int) -> bool:
     """Whether the member has a live socket open (then they see the bell, not an email)."""
+    return user_id in online_members({user_id})
+
+
+def online_members(user_ids: set[int]) -> set[int]:
+    """Those of `user_ids` with a live socket open, in any process."""
     try:
-        return current_app.extensions["presence"].is_online(user_id)
+        return current_app.extensions["presence"].online(user_ids)
     except Exception as exc:  # presence unreachable: better an email too many than none
         current_app.logger.warning("online status unknown: %s", exc)
-        return False
+        return set()
 
 
 # --- who hears of what: reactions (community.events) -------------------------------------

@@ -3,8 +3,9 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import text
+from .. import page_cache, text
 from ..errors import InputError
+from ..fragments import render_post
 from ..models import IdeaStatus
 from ..queries import feedback as qf
 from ..queries import forums as q
@@ -28,8 +29,16 @@ def forum(slug: str):
     tag = request.args.get("tag") or None
     status = request.args.get("status") or None
     solved = {"solved": True, "unsolved": False}.get(request.args.get("show", ""))
-    threads = q.forum_threads(current_user, forum, sort=sort, tag=tag, status=status,
-                              solved=solved, page=page_number(request.args.get("page")))
+    filters = {"sort": sort, "tag": tag, "status": status, "solved": solved}
+    page = page_number(request.args.get("page"))
+    after, before = request.args.get("after") or None, request.args.get("before") or None
+    if page > q.NUMBERED_PAGES and not (after or before):
+        # An old deep ?page=N link: its place by cursor, which reads one index range.
+        cursor = q.page_cursor(current_user, forum, page=page, **filters)
+        args = {k: v for k, v in request.args.items() if k != "page"}
+        return redirect(url_for("forums.forum", **{**args, "slug": slug, "after": cursor}))
+    threads = q.forum_threads(current_user, forum, **filters, page=page, after=after,
+                              before=before)
     return render_template("forums/forum.html", forum=forum, threads=threads, sort=sort,
                            tag=tag, status=status, show=request.args.get("show"),
                            tags=q.all_tags(), statuses=list(IdeaStatus),
@@ -61,15 +70,23 @@ def new_thread(slug: str):
 
 @bp.route("/t/<int:thread_id>")
 def thread(thread_id: int):
-    thread = q.get_thread(current_user, thread_id)
-    posts = q.thread_posts(current_user, thread, page_number(request.args.get("page")))
-    form = PostForm()
-    quote_id = request.args.get("quote", type=int)
-    if quote_id and current_user.is_authenticated:
-        quoted = q.get_post(current_user, quote_id)
-        if quoted.thread_id == thread.id and quoted.body is not None:
-            form.body.data = text.quote_reference(quoted.author.username, quoted.id, quoted.body)
-    return render_template("forums/thread.html", form=form, **_thread_page(thread, posts))
+    thread = q.get_thread(current_user, thread_id)  # access first, cached page or not
+
+    def render() -> str:
+        posts = q.thread_posts(current_user, thread, page_number(request.args.get("page")))
+        form = PostForm()
+        quote_id = request.args.get("quote", type=int)
+        if quote_id and current_user.is_authenticated:
+            quoted = q.get_post(current_user, quote_id)
+            if quoted.thread_id == thread.id and quoted.body is not None:
+                form.body.data = text.quote_reference(quoted.author.username, quoted.id,
+                                                      quoted.body)
+        return render_template("forums/thread.html", form=form, **_thread_page(thread, posts))
+
+    if not page_cache.cacheable():
+        return render()
+    version = q.thread_page_version(thread, page_number(request.args.get("page")))
+    return page_cache.anonymous_page(version, render)
 
 
 @bp.route("/t/<int:thread_id>/reply", methods=["POST"])
@@ -98,7 +115,9 @@ def _thread_page(thread, posts) -> dict:
     return {
         "thread": thread, "posts": posts,
         "voted_posts": qf.voted_posts(current_user, [p.id for p in posts.items]),
-        "voted_thread": thread.id in qf.voted_threads(current_user, [thread.id]),
+        # Only ideas show a vote on the thread itself (one query fewer elsewhere).
+        "voted_thread": (thread.forum.kind == "ideas"
+                         and thread.id in qf.voted_threads(current_user, [thread.id])),
         "history": qf.status_history(thread) if thread.status else [],
         "following": q.follow_level(current_user, thread),
         "statuses": [s for s in IdeaStatus if s != IdeaStatus.DUPLICATE],
@@ -193,6 +212,9 @@ def delete_post(post_id: int):
 
 
 # --- fragments: the page's own partials, fetched by the live client -------------------------
+
+bp.add_app_template_global(render_post, "render_post")
+
 
 @bp.route("/p/<int:post_id>/fragment")
 def post_fragment(post_id: int):

@@ -2,11 +2,15 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from numbers import Number
+from types import SimpleNamespace
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 
 from .. import permissions
+from ..caches import Cache
 from ..errors import InputError
 from ..exports import csv_response
 from ..models import IdeaStatus
@@ -222,6 +226,51 @@ TABLES: dict[str, Callable[[qa.Dashboard], Table]] = {
 }
 
 
+# Per-day tables of long ranges are shown per period on the page (rng.periods, 7 days past
+# DAILY_UP_TO days, as the satisfaction table is); their CSVs keep every day. Columns that
+# count add up over the period; the others (members, active members) are the last day's.
+FOLDED = {"participation": {"New members", "Threads", "Posts", "Votes"},
+          "support": {"Questions asked", "Solved"}}
+
+
+def fold_per_period(table: Table, rng: qa.Range) -> Table:
+    """A per-day table folded into the range's periods, for the page."""
+    adding = FOLDED[table.name]
+    if rng.period_days == 1 or len(table.rows) != rng.day_count:
+        return table
+    rows, start = [], 0
+    for first, last in rng.periods:
+        chunk = table.rows[start:start + (last - first).days + 1]
+        start += len(chunk)
+        label = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+        rows.append([label, *(sum(r[i] for r in chunk) if column in adding else chunk[-1][i]
+                              for i, column in enumerate(table.columns) if i)])
+    columns = ["Period", *(c if c in adding else f"{c} (last day)" for c in table.columns[1:])]
+    caption = table.caption.replace("per day", f"per {rng.period_days} days", 1)
+    return Table(table.name, f"{caption} (the CSV has every day)", columns, rows)
+
+
+def rows_html(table: Table) -> Markup:
+    """The table's body rows (one Python loop: a macro call per cell took most of the time
+    of a one-year page)."""
+    out = []
+    for row in table.rows:
+        cells = []
+        for i, value in enumerate(row):
+            if isinstance(value, Link):
+                text = f'<a href="{escape(value.href)}">{escape(value.text)}</a>'
+            else:
+                text = escape(cell_text(value))
+            if i == 0:
+                cells.append(f'<th scope="row">{text}</th>')
+            elif value is None or isinstance(value, Number):
+                cells.append(f'<td class="num">{text}</td>')
+            else:
+                cells.append(f"<td>{text}</td>")
+        out.append(f"<tr>{''.join(cells)}</tr>")
+    return Markup("\n      ".join(out))
+
+
 def cell_text(value) -> str:
     """How a table cell reads on the page and in the CSV: no value is an em dash."""
     if value is None:
@@ -339,12 +388,32 @@ def dashboard():
     except InputError as exc:
         return render_template("insights/dashboard.html", d=None, forums=forums, errors=exc.fields,
                                message=exc.message, form=request.args), exc.status
-    d = qa.Dashboard(rng)
-    tables = {name: build(d) for name, build in TABLES.items()}
-    return render_template("insights/dashboard.html", d=d, forums=forums, errors={}, message=None,
-                           form=range_args(rng), tables=tables, args=range_args(rng),
-                           charts=charts(d), kpis=kpis(d), support_kpis=support_kpis(d),
-                           cell_text=cell_text)
+    figures = _figures(rng)
+    return render_template("insights/dashboard.html", d=SimpleNamespace(range=rng), forums=forums,
+                           errors={}, message=None, form=range_args(rng), args=range_args(rng),
+                           **figures, cell_text=cell_text, rows_html=rows_html)
+
+
+# The dashboard's figures (plain values, no HTML, nothing of the viewer: every staff member
+# sees the same) are kept per app for 30 seconds by range, time zone and forum, so
+# a staff member changing tabs or reloading does not run the ~40 statements again. Figures
+# may be that many seconds old; each process keeps its own.
+_kept_figures = Cache(16, ttl=30.0)
+
+
+def _figures(rng: qa.Range) -> dict:
+    key = (id(current_app._get_current_object()), rng.first, rng.last, rng.tz_name,
+           rng.forum.id if rng.forum is not None else None)
+    figures = _kept_figures.get(key)
+    if figures is None:
+        d = qa.Dashboard(rng)
+        tables = {name: build(d) for name, build in TABLES.items()}
+        tables |= {name: fold_per_period(tables[name], rng) for name in FOLDED}
+        figures = {"tables": tables, "charts": charts(d), "kpis": kpis(d),
+                   "support_kpis": support_kpis(d),
+                   "median_days_to_ship": d.ideas.median_days_to_ship}
+        _kept_figures.put(key, figures)
+    return figures
 
 
 @bp.route("/insights/<name>.csv")

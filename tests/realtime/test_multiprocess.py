@@ -1,13 +1,17 @@
 """Two real server processes sharing the database and a Redis message queue."""
 
+import json
 import threading
+import time
 import uuid
 
 import pytest
+import redis
 import requests
 import socketio
 
 from community.services.accounts import issue_token
+from community.services.follows import follow_thread
 
 from ..conftest import TEST_SETTINGS
 from ..factories import make_forum, make_thread
@@ -27,6 +31,8 @@ def two_servers(app, migrated_url, tmp_path):
         "COMMUNITY_RATELIMIT_ENABLED": "false",
     }
     servers = start_servers(2, env, tmp_path)
+    for server in servers:
+        server.channel = env["COMMUNITY_SOCKETIO_CHANNEL"]
     yield servers
     for server in servers:
         server.stop()
@@ -83,3 +89,46 @@ def test_presence_is_shared_across_processes(two_servers, member):
     finally:
         first.disconnect()
         second.disconnect()
+
+
+def test_one_commit_is_one_message_on_the_queue(two_servers, member, moderator):
+    """A reply is a post, a thread update and a notification per online watcher: the other
+    process gets them all in one Redis message, and its clients hear each of them."""
+    a, b = two_servers
+    thread = make_thread(member, make_forum())
+    follow_thread(member, thread, "watching")
+    _, member_token = issue_token(member, "live")
+    _, moderator_token = issue_token(moderator, "multiprocess", "read write moderate")
+    heard, told = threading.Event(), threading.Event()
+    client = socketio.Client(reconnection=False)
+    client.on("post.created", lambda data: heard.set())
+    client.on("notification", lambda data: told.set() if data["notification"] else None)
+    client.connect(a.url, transports=["websocket"], wait_timeout=10,
+                   auth={"token": member_token})
+    queue = redis.Redis.from_url(REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    queue.subscribe(a.channel)
+    try:
+        assert client.call("subscribe", {"room": f"thread:{thread.id}"}, timeout=10) == {"ok": True}
+        time.sleep(0.5)  # the subscription's own presence messages go by
+        while queue.get_message(timeout=0.1):
+            pass
+        response = requests.post(f"{b.url}/api/v1/threads/{thread.id}/posts",
+                                 json={"body": "One message for all of it"},
+                                 headers={"Authorization": f"Bearer {moderator_token}"},
+                                 timeout=10)
+        assert response.status_code == 201, response.text
+        assert heard.wait(10) and told.wait(10)
+        time.sleep(0.5)
+        messages = []
+        while (message := queue.get_message(timeout=0.1)) is not None:
+            messages.append(json.loads(message["data"]))
+        replies = [m for m in messages if any(e["event"] == "post.created"
+                                              for e in m.get("emits", ()))]
+        assert len(replies) == 1 and replies[0]["method"] == "community.batch"
+        assert {(e["event"], e["room"]) for e in replies[0]["emits"]} >= {
+            ("post.created", f"thread:{thread.id}"),
+            ("notification", f"user:{member.id}")}
+        assert not [m for m in messages if m.get("method") == "emit"]  # none sent singly
+    finally:
+        queue.close()
+        client.disconnect()

@@ -141,7 +141,7 @@ def test_bad_limits(app, limit):
         qa.check_limit(limit)
 
 
-def test_custom_badges_are_granted_by_staff_and_revoked_by_admins(member, staff, admin):
+def test_custom_badges_are_granted_by_staff_and_revoked_by_admins(app, member, staff, admin):
     with pytest.raises(Forbidden):
         advocacy.create_badge(staff, "helper-of-month", "Helper of the month")
     badge = advocacy.create_badge(admin, "helper-of-month", "Helper of the month", tier="gold")
@@ -151,6 +151,7 @@ def test_custom_badges_are_granted_by_staff_and_revoked_by_admins(member, staff,
         advocacy.create_badge(admin, "bad slug!", "Bad", tier="platinum")
     with pytest.raises(Forbidden):
         advocacy.grant_badge(member, badge, member, "me!")
+    app.extensions["presence"].user_connected(member.id, "her-socket")  # online: told live
     with publisher.capture() as sent:
         advocacy.grant_badge(staff, badge, member, "Answered 30 questions in March")
     assert [(e.name, e.rooms) for e in sent] == [("badge.awarded", (f"user:{member.id}", "leaderboard")),

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from community.errors import Forbidden, NotFound, ValidationError
 from community.extensions import db
 from community.models import Notification, OutboxEmail, Post, Role, ThreadFollow
-from community.realtime import publisher
+from community.realtime import publisher, rooms
 from community.models import utcnow
 from community.domain_events import ModerationAction, RankReached, record
 from community.services import (advocacy, feedback, follows, forums, moderation, notifications,
@@ -283,8 +283,10 @@ def test_a_rolled_back_post_notifies_no_one(forum, member, moderator):
     assert db.session.query(OutboxEmail).count() == 0
 
 
-def test_the_live_event_carries_the_notification_and_the_unread_count(forum, member, moderator):
+def test_the_live_event_carries_the_notification_and_the_unread_count(app, forum, member,
+                                                                      moderator):
     thread = make_thread(member, forum, title="Live")
+    app.extensions["presence"].user_connected(member.id, "her-socket")
     notifications.mark_read(member, everything=True)  # her first-post badge
     with publisher.capture() as sent:
         make_reply(moderator, thread, "first")
@@ -369,9 +371,22 @@ def test_email_goes_to_offline_members_once_per_unread_notification(app, forum, 
     assert [(e.kind, e.to_address) for e in emails] == [("reply", "mia@example.com")]
     assert emails[0].subject == "[Community] moe replied in “Email me”."
 
-    monkeypatch.setattr(app.extensions["presence"], "is_online", lambda user_id: True)
+    app.extensions["presence"].user_connected(member.id, "her-socket")
     make_reply(moderator, thread, "@mia online now")
     assert db.session.query(OutboxEmail).count() == 1  # she saw the bell instead
+
+
+def test_live_notifications_go_only_to_members_with_a_socket_open(app, forum, member, moderator):
+    watcher = make_user("wes")
+    thread = make_thread(member, forum, title="Watched")
+    follows.follow_thread(watcher, thread, "watching")
+    app.extensions["presence"].user_connected(member.id, "her-socket")
+    with publisher.capture() as sent:
+        make_reply(moderator, thread, "Both are told")
+    told = [evt.rooms for evt in sent if evt.name == "notification"]
+    assert told == [(rooms.user(member.id),)]  # wes is offline: his bell shows it next page
+    stored = {n.user_id for n in db.session.scalars(select(Notification))}
+    assert {member.id, watcher.id} <= stored
 
 
 def test_a_post_hidden_by_flags_does_not_blame_a_moderator(app, moderator):
