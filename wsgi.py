@@ -1,4 +1,6 @@
-"""WSGI entry point: `gunicorn --threads 100 -w 1 wsgi:app` (one worker per process)."""
+"""WSGI entry point for a server of your own: `gunicorn -k gevent -w 1 wsgi:app` (one worker
+per port: Socket.IO needs sticky sessions). `community serve` needs none of this; see
+docs/deploy.md."""
 
 from community import create_app
 

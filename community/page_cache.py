@@ -6,10 +6,13 @@ meta tag) and flashed messages. The token is cut out when a page is stored and t
 visitor's own put back when it is served; a session with flashes never uses the cache.
 Signed-in members, API tokens and anything but GET never touch it.
 
-Correct across processes without telling anyone: the key holds a VERSION the view computes
-on every request from the database (for the thread page: the thread's row and an aggregate
-of every post's id, state, score, revision, edit time, solution and official flags), so a
-reply, edit, vote, hide, move or lock makes another key at once, in every process. What the
+Used by the thread page, a forum's page and the home page. Correct across processes
+without telling anyone: the key holds a VERSION the view computes on every request from the
+database (the thread page: the thread's row and an aggregate of the page's posts' ids,
+states, scores, revisions, edit times, solution and official flags; a forum page and the
+home page: every value their rows show, read by the page's own queries, so only the
+rendering is saved), so a reply, edit, vote, hide, move or lock makes another key at once,
+in every process. What the
 version does not hold (a poll's counts, a renamed author, a tag, the site's settings, "5
 minutes ago") may be up to TTL seconds old. The view still checks access (get_thread) before
 it looks here, so a thread moved to a private forum is refused at once.

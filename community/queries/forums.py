@@ -423,3 +423,24 @@ def thread_page_version(thread, page: int) -> tuple:
             thread.status, thread.score, thread.reply_count, thread.last_post_number,
             thread.merged_into_id, thread.last_activity_at, forum.id, forum.slug, forum.name,
             forum.kind, forum.private, page, tuple(posts), tuple(map(tuple, solution)))
+
+
+# --- versions for community/page_cache.py: what a cached page shows of its rows ---------------
+
+def listing_version(threads: ThreadPage, forum: Forum, tags: list[Tag]) -> tuple:
+    """What a forum page shows from the database: the forum, the tag filter, the page's
+    place, and every value a listing row (_partials/thread_row.html) shows of each thread."""
+    rows = tuple((t.id, t.title, t.state, t.score, t.status, t.solved, t.pinned, t.locked,
+                  t.reply_count, t.last_activity_at, t.forum_id, t.author.username,
+                  t.author.name, tuple((tag.slug, tag.name) for tag in t.tags))
+                 for t in threads.items)
+    return ((forum.id, forum.slug, forum.name, forum.description, forum.kind, forum.private),
+            tuple((tag.slug, tag.name) for tag in tags),
+            (threads.page, threads.total, threads.newer, threads.older), rows)
+
+
+def index_version(entries: list[ForumSummary]) -> tuple:
+    """What the forum index shows from the database: each forum's card and latest thread."""
+    return tuple((f.id, f.slug, f.name, f.description, f.kind, f.private, f.thread_count,
+                  f.post_count, latest and (latest.id, latest.title, latest.last_activity_at))
+                 for f, latest in ((e.forum, e.latest) for e in entries))

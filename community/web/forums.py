@@ -39,10 +39,18 @@ def forum(slug: str):
         return redirect(url_for("forums.forum", **{**args, "slug": slug, "after": cursor}))
     threads = q.forum_threads(current_user, forum, **filters, page=page, after=after,
                               before=before)
-    return render_template("forums/forum.html", forum=forum, threads=threads, sort=sort,
-                           tag=tag, status=status, show=request.args.get("show"),
-                           tags=q.all_tags(), statuses=list(IdeaStatus),
-                           voted=qf.voted_threads(current_user, [t.id for t in threads.items]))
+    tags = q.all_tags()
+
+    def render() -> str:
+        return render_template("forums/forum.html", forum=forum, threads=threads, sort=sort,
+                               tag=tag, status=status, show=request.args.get("show"),
+                               tags=tags, statuses=list(IdeaStatus),
+                               voted=qf.voted_threads(current_user,
+                                                      [t.id for t in threads.items]))
+
+    if not page_cache.cacheable():
+        return render()
+    return page_cache.anonymous_page(q.listing_version(threads, forum, tags), render)
 
 
 @bp.route("/f/<slug>/new", methods=["GET", "POST"])

@@ -4,7 +4,8 @@ signed-in member a personal home above them."""
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from ..queries.forums import forum_index
+from .. import page_cache
+from ..queries.forums import forum_index, index_version
 from ..queries.notifications import personal_home
 
 bp = Blueprint("home", __name__)
@@ -12,5 +13,12 @@ bp = Blueprint("home", __name__)
 
 @bp.route("/")
 def index():
-    home = personal_home(current_user) if current_user.is_authenticated else None
-    return render_template("home/index.html", forums=forum_index(current_user), home=home)
+    forums = forum_index(current_user)
+
+    def render() -> str:
+        home = personal_home(current_user) if current_user.is_authenticated else None
+        return render_template("home/index.html", forums=forums, home=home)
+
+    if not page_cache.cacheable():
+        return render()
+    return page_cache.anonymous_page(index_version(forums), render)
