@@ -32,10 +32,17 @@ sys.path.insert(0, str(ROOT / "bench"))
 from listeners import Listeners  # noqa: E402
 from realtime_bench import prepare  # noqa: E402
 from stats import percentile  # noqa: E402
-from tests.servers import free_port  # noqa: E402
+from tests import servers  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
-SERVE = "import sys; from community.cli import main; sys.argv[0] = 'community'; main()"
+# The `community` command of any tree: community.launch since issue 17, community.cli before.
+SERVE = """import sys
+sys.argv[0] = "community"
+try:
+    from community.launch import main
+except ImportError:
+    from community.cli import main
+main()"""
 
 
 def cpu_seconds(pid: int) -> float:
@@ -44,12 +51,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-class Server:
-    """`community serve` from `tree` (this checkout: the installed command, gevent)."""
+class Server(servers.Server):
+    """`community serve` from `tree` (None: this checkout's installed command, gevent)."""
 
     def __init__(self, tree: Path | None, env: dict[str, str], instance: Path) -> None:
-        self.port = free_port()
+        self.port = servers.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.log = instance / f"server-{self.port}.log"
         full = os.environ | env | {"COMMUNITY_INSTANCE_PATH": str(instance),
                                    "COMMUNITY_REQUIRE_2FA_FOR_STAFF": "false"}
         if tree is None:
@@ -57,29 +65,16 @@ class Server:
         else:
             full["PYTHONPATH"] = str(tree)
             command = [sys.executable, "-c", SERVE, "serve", "--port", str(self.port)]
-        log = (instance / f"server-{self.port}.log").open("w")
-        self.process = subprocess.Popen(command, env=full, stdout=log, stderr=subprocess.STDOUT,
-                                        cwd=tree or ROOT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"server did not start: {log.name}")
+        self.process = subprocess.Popen(command, env=full, stdout=self.log.open("w"),
+                                        stderr=subprocess.STDOUT, cwd=tree or ROOT)
+        try:
+            self.wait_ready(timeout=30)
+        except Exception:
+            self.stop()
+            raise
 
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.process.pid)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def phase(server: Server, thread_id: int, token: str, clients: int, rate: float,

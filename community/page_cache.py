@@ -54,13 +54,14 @@ def _etag(digest: str) -> str:
     return hashlib.sha1(f"{digest}|{secret}".encode()).hexdigest()[:32]
 
 
-def anonymous_page(version: tuple, render: Callable[[], str]):
-    """The response for this GET: from the cache for anonymous visitors when `version`
-    still matches, else `render()` (and stored when the visitor is anonymous)."""
+def anonymous_page(version: Callable[[], tuple], render: Callable[[], str]):
+    """The response for this GET: for anonymous visitors, from the cache while `version()`
+    still matches, else `render()` stored; for anyone else `render()`, and `version` is
+    never computed."""
     if not cacheable():
         return render()
     key = (id(current_app._get_current_object()), request.script_root, request.path,
-           request.query_string, version)
+           request.query_string, version())
     entry = pages.get(key)
     if entry is None:
         html = render()

@@ -48,9 +48,7 @@ def forum(slug: str):
                                voted=qf.voted_threads(current_user,
                                                       [t.id for t in threads.items]))
 
-    if not page_cache.cacheable():
-        return render()
-    return page_cache.anonymous_page(q.listing_version(threads, forum, tags), render)
+    return page_cache.anonymous_page(lambda: q.listing_version(threads, forum, tags), render)
 
 
 @bp.route("/f/<slug>/new", methods=["GET", "POST"])
@@ -79,9 +77,10 @@ def new_thread(slug: str):
 @bp.route("/t/<int:thread_id>")
 def thread(thread_id: int):
     thread = q.get_thread(current_user, thread_id)  # access first, cached page or not
+    page = page_number(request.args.get("page"))
 
     def render() -> str:
-        posts = q.thread_posts(current_user, thread, page_number(request.args.get("page")))
+        posts = q.thread_posts(current_user, thread, page)
         form = PostForm()
         quote_id = request.args.get("quote", type=int)
         if quote_id and current_user.is_authenticated:
@@ -91,10 +90,7 @@ def thread(thread_id: int):
                                                       quoted.body)
         return render_template("forums/thread.html", form=form, **_thread_page(thread, posts))
 
-    if not page_cache.cacheable():
-        return render()
-    version = q.thread_page_version(thread, page_number(request.args.get("page")))
-    return page_cache.anonymous_page(version, render)
+    return page_cache.anonymous_page(lambda: q.thread_page_version(thread, page), render)
 
 
 @bp.route("/t/<int:thread_id>/reply", methods=["POST"])

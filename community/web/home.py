@@ -19,6 +19,4 @@ def index():
         home = personal_home(current_user) if current_user.is_authenticated else None
         return render_template("home/index.html", forums=forums, home=home)
 
-    if not page_cache.cacheable():
-        return render()
-    return page_cache.anonymous_page(index_version(forums), render)
+    return page_cache.anonymous_page(lambda: index_version(forums), render)
